@@ -1,0 +1,157 @@
+"""The `edgeface` command line. Imports are lazy: `--help` and the runtime commands never import TensorFlow."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="FaceNet + MTCNN for door locks: float reference, evaluation, conversion, runtime.")
+
+LfwOption = typer.Option(None, "--lfw", help="LFW root with pairs.txt and lfw-deepfunneled/ "
+                                              "(default: $EDGEFACE_LFW, then ../shared/data/lfw)")
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that are the user's input, not our bug: reported in one line, exit status 2."""
+    from edgeface.lfw import LfwError
+    from edgeface.runtime.images import ImageError
+    from edgeface.runtime.interpreter import ModelError
+    from edgeface.weights import WeightsError
+
+    return (LfwError, ImageError, ModelError, WeightsError, FileNotFoundError, ValueError)
+
+
+def guarded(function):
+    """Run a command body, turning user errors into a clear message and a non-zero exit."""
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except user_errors() as error:
+            fail(str(error))
+
+    return wrapper
+
+
+@app.command()
+@guarded
+def align(
+    input_dir: Path = typer.Argument(..., help="folder of Person/image.jpg"),
+    output_dir: Path = typer.Argument(..., help="where aligned crops go, same layout, .png"),
+    template: int = typer.Option(0, help="5-point alignment to a template of this size (e.g. 112); 0 = margin crop"),
+    image_size: int = typer.Option(160, help="margin crop: output size"),
+    margin: int = typer.Option(32, help="margin crop: pixels added around the box (total)"),
+    policy: str = typer.Option("central", help="which face when several: central | largest"),
+    min_face_size: float = typer.Option(20.0, help="smallest face to look for, in pixels"),
+) -> None:
+    """Align a face data set (facenet's align_dataset_mtcnn); resumable, failures listed in failed.txt."""
+    from edgeface.align_dataset import align_folder
+    from edgeface.detector import AlignConfig
+
+    config = AlignConfig(template=template, image_size=image_size, margin=margin, face_policy=policy)
+    counts = align_folder(input_dir, output_dir, config, min_face_size=min_face_size)
+    typer.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+@app.command("eval")
+@guarded
+def eval_command(
+    embedder: str = typer.Option("mobilefacenet", help="mobilefacenet | dlib | nns2"),
+    lfw_root: Optional[Path] = LfwOption,
+    out: Path = typer.Option(Path("reports/eval.json"), help="JSON report path"),
+    roc: Optional[Path] = typer.Option(None, help="ROC PNG path (default: next to the JSON)"),
+    flip: bool = typer.Option(True, help="also report horizontal-flip embedding fusion"),
+    max_pairs_per_fold: Optional[int] = typer.Option(None, help="use fewer pairs (quick look; not the protocol)"),
+) -> None:
+    """Run detect → align → embed → the 10-fold LFW protocol; write a JSON report and a ROC PNG."""
+    from edgeface.evaluate import run_eval
+    from edgeface.fileio import atomic_write_json
+    from edgeface.lfw import locate_lfw
+    from edgeface.protocol import plot_roc
+
+    root = locate_lfw(lfw_root)
+    report, curves = run_eval(root, embedder, flip=flip, max_pairs_per_fold=max_pairs_per_fold)
+    roc = roc or out.with_suffix(".png")
+    report["roc_png"] = str(roc)
+    plot_roc(curves, roc, title=f"LFW ROC, {report['pairs']} pairs")
+    atomic_write_json(out, report)
+    for label, result in report["results"].items():
+        typer.echo(f"{label:28s} acc {100 * result['accuracy_mean']:.2f}% ± {100 * result['accuracy_std']:.2f}  "
+                   f"VAL@FAR=1e-3 {100 * result['val']:.2f}%  AUC {result['auc']:.4f}  EER {100 * result['eer']:.2f}%  "
+                   f"threshold {result['euclidean_threshold_accuracy']:.3f}")
+    typer.echo(f"images without a face: {report['images_without_face']} of {report['images']}; wrote {out} and {roc}")
+
+
+@app.command()
+@guarded
+def compare(
+    images: list[Path] = typer.Argument(..., help="two or more face images"),
+    embedder: str = typer.Option("mobilefacenet", help="mobilefacenet | dlib | nns2"),
+    threshold: Optional[float] = typer.Option(None, help="Euclidean distance threshold (default: the model's LFW one)"),
+) -> None:
+    """Print the distance matrix of the faces in IMAGES and same/different at the threshold."""
+    from edgeface.compare import compare_images
+
+    if len(images) < 2:
+        fail("compare needs at least two images")
+    typer.echo(compare_images(images, embedder, threshold))
+
+
+@app.command()
+@guarded
+def detect(
+    image: Path = typer.Argument(..., help="image file"),
+    min_face_size: float = typer.Option(20.0, help="smallest face to look for, in pixels"),
+) -> None:
+    """Detect faces with the float MTCNN; prints one JSON line per face (box, score, 5 landmarks)."""
+    import json
+
+    from edgeface.detector import FloatDetector
+    from edgeface.runtime.cascade import CascadeConfig
+    from edgeface.runtime.images import read_rgb
+
+    picture = read_rgb(image)
+    faces = FloatDetector(CascadeConfig(min_face_size=min_face_size)).detect(picture)
+    if not faces:
+        fail(f"{image}: no face found", code=1)
+    for face in faces:
+        typer.echo(json.dumps(face.to_dict()))
+
+
+@app.command("check-mtcnn")
+@guarded
+def check_mtcnn(
+    lfw_root: Optional[Path] = LfwOption,
+    out: Path = typer.Option(Path("reports/mtcnn_faithfulness.json"), help="JSON report path"),
+    limit: Optional[int] = typer.Option(None, help="only the first N pair images (quick look)"),
+) -> None:
+    """Compare our float MTCNN with the PyPI `mtcnn` package on every LFW pair image (needs `pip install mtcnn`)."""
+    from edgeface.faithfulness import run_check
+    from edgeface.fileio import atomic_write_json
+    from edgeface.lfw import locate_lfw
+
+    report = run_check(locate_lfw(lfw_root), limit=limit)
+    atomic_write_json(out, report)
+    for key in ("images", "found_rate", "iou_ge_095_rate", "mean_iou", "ours_ms_median", "reference_ms_median"):
+        typer.echo(f"{key:22s} {report[key]}")
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m edgeface`
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Float (Keras) reference networks. Importing these modules imports TensorFlow; the runtime never does."""

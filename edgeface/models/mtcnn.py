@@ -1,0 +1,132 @@
+"""MTCNN P-Net, R-Net and O-Net in Keras, with the original published weights.
+
+The layer stack mirrors the Caffe release of Zhang et al. (2016), as converted by the PyPI `mtcnn` package
+(MIT); `scripts/convert_mtcnn_weights.py` turned its pickled weights into `weights/mtcnn.npz`, which loads
+without unpickling. The cascade logic itself lives in `edgeface.runtime.cascade`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edgeface.weights import checked_path
+
+# Layer names and how many weight arrays each holds, in the order the npz stores them.
+LAYERS: dict[str, list[tuple[str, int]]] = {
+    "pnet": [("conv1", 2), ("prelu1", 1), ("conv2", 2), ("prelu2", 1), ("conv3", 2), ("prelu3", 1),
+             ("conv4-1", 2), ("conv4-2", 2)],
+    "rnet": [("conv1", 2), ("prelu1", 1), ("conv2", 2), ("prelu2", 1), ("conv3", 2), ("prelu3", 1),
+             ("fc4", 2), ("prelu4", 1), ("fc5-1", 2), ("fc5-2", 2)],
+    "onet": [("conv1", 2), ("prelu1", 1), ("conv2", 2), ("prelu2", 1), ("conv3", 2), ("prelu3", 1),
+             ("conv4", 2), ("prelu4", 1), ("fc5", 2), ("prelu5", 1), ("fc6-1", 2), ("fc6-2", 2), ("fc6-3", 2)],
+}
+INPUT_SIZES = {"pnet": None, "rnet": 24, "onet": 48}
+
+
+def _conv_prelu(x, filters: int, kernel: int, index: int):
+    from tensorflow import keras
+
+    x = keras.layers.Conv2D(filters, kernel, padding="valid", name=f"conv{index}")(x)
+    return keras.layers.PReLU(shared_axes=[1, 2], name=f"prelu{index}")(x)
+
+
+def build_pnet(height: int | None = None, width: int | None = None):
+    """P-Net; leave the size None for the fully convolutional float model, fix it for a static TFLite export."""
+    from tensorflow import keras
+
+    image = keras.Input((height, width, 3), name="image")
+    x = _conv_prelu(image, 10, 3, 1)
+    x = keras.layers.MaxPooling2D(2, 2, padding="same", name="pool1")(x)
+    x = _conv_prelu(x, 16, 3, 2)
+    x = _conv_prelu(x, 32, 3, 3)
+    offsets = keras.layers.Conv2D(4, 1, name="conv4-1")(x)
+    prob = keras.layers.Conv2D(2, 1, activation="softmax", name="conv4-2")(x)
+    return keras.Model(image, [prob, offsets], name="pnet")
+
+
+def build_rnet():
+    from tensorflow import keras
+
+    image = keras.Input((24, 24, 3), name="image")
+    x = _conv_prelu(image, 28, 3, 1)
+    x = keras.layers.MaxPooling2D(3, 2, padding="same", name="pool1")(x)
+    x = _conv_prelu(x, 48, 3, 2)
+    x = keras.layers.MaxPooling2D(3, 2, padding="valid", name="pool2")(x)
+    x = _conv_prelu(x, 64, 2, 3)
+    x = keras.layers.Permute((2, 1, 3), name="permute")(x)  # Caffe's flatten order
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(128, name="fc4")(x)
+    x = keras.layers.PReLU(name="prelu4")(x)
+    offsets = keras.layers.Dense(4, name="fc5-1")(x)
+    prob = keras.layers.Dense(2, activation="softmax", name="fc5-2")(x)
+    return keras.Model(image, [prob, offsets], name="rnet")
+
+
+def build_onet():
+    from tensorflow import keras
+
+    image = keras.Input((48, 48, 3), name="image")
+    x = _conv_prelu(image, 32, 3, 1)
+    x = keras.layers.MaxPooling2D(3, 2, padding="same", name="pool1")(x)
+    x = _conv_prelu(x, 64, 3, 2)
+    x = keras.layers.MaxPooling2D(3, 2, padding="valid", name="pool2")(x)
+    x = _conv_prelu(x, 64, 3, 3)
+    x = keras.layers.MaxPooling2D(2, 2, padding="same", name="pool3")(x)
+    x = _conv_prelu(x, 128, 2, 4)
+    x = keras.layers.Permute((2, 1, 3), name="permute")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(256, name="fc5")(x)
+    x = keras.layers.PReLU(name="prelu5")(x)
+    offsets = keras.layers.Dense(4, name="fc6-1")(x)
+    landmarks = keras.layers.Dense(10, name="fc6-2")(x)
+    prob = keras.layers.Dense(2, activation="softmax", name="fc6-3")(x)
+    return keras.Model(image, [prob, offsets, landmarks], name="onet")
+
+
+def load_weight_arrays(path: Path | None = None) -> dict[str, np.ndarray]:
+    """All MTCNN weight arrays by key `net/layer/index`, read from the shipped npz (no pickle)."""
+    with np.load(path or checked_path("mtcnn.npz"), allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
+def set_weights(model, net: str, arrays: dict[str, np.ndarray]) -> None:
+    for layer_name, count in LAYERS[net]:
+        model.get_layer(layer_name).set_weights([arrays[f"{net}/{layer_name}/{i}"] for i in range(count)])
+
+
+def build_all(arrays: dict[str, np.ndarray] | None = None) -> dict:
+    """Float P-Net (dynamic size), R-Net and O-Net with weights loaded."""
+    arrays = arrays or load_weight_arrays()
+    models = {"pnet": build_pnet(), "rnet": build_rnet(), "onet": build_onet()}
+    for net, model in models.items():
+        set_weights(model, net, arrays)
+    return models
+
+
+class KerasMtcnnNets:
+    """The float reference networks behind the `edgeface.runtime.cascade.MtcnnNets` interface."""
+
+    def __init__(self, arrays: dict[str, np.ndarray] | None = None) -> None:
+        import tensorflow as tf
+
+        models = build_all(arrays)
+        self.models = models
+        # One traced graph per net; P-Net's unknown spatial size avoids a retrace for every pyramid level.
+        self._pnet = tf.function(models["pnet"], reduce_retracing=True,
+                                 input_signature=[tf.TensorSpec((1, None, None, 3), tf.float32)])
+        self._rnet = tf.function(models["rnet"], input_signature=[tf.TensorSpec((None, 24, 24, 3), tf.float32)])
+        self._onet = tf.function(models["onet"], input_signature=[tf.TensorSpec((None, 48, 48, 3), tf.float32)])
+
+    def pnet(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        prob, offsets = self._pnet(image[None].astype(np.float32))
+        return prob.numpy()[0, :, :, 1], offsets.numpy()[0]
+
+    def rnet(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        prob, offsets = self._rnet(crops.astype(np.float32))
+        return prob.numpy()[:, 1], offsets.numpy()
+
+    def onet(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        prob, offsets, landmarks = self._onet(crops.astype(np.float32))
+        return prob.numpy()[:, 1], offsets.numpy(), landmarks.numpy()

@@ -1,0 +1,46 @@
+"""Shipped weights. Every file is listed with its sha256 in SHA256SUMS and provenance in README.md."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+WEIGHTS_DIR = Path(__file__).resolve().parent
+
+
+class WeightsError(RuntimeError):
+    """A shipped weights file is missing or differs from its recorded sha256."""
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=None)
+def recorded_sums() -> dict[str, str]:
+    sums = {}
+    for line in (WEIGHTS_DIR / "SHA256SUMS").read_text().splitlines():
+        if line.strip():
+            digest, name = line.split(maxsplit=1)
+            sums[name.strip()] = digest
+    return sums
+
+
+@lru_cache(maxsize=None)
+def checked_path(name: str) -> Path:
+    """Path of a shipped weights file after checking it against SHA256SUMS (once per process)."""
+    path = WEIGHTS_DIR / name
+    expected = recorded_sums().get(name)
+    if expected is None:
+        raise WeightsError(f"{name} is not listed in {WEIGHTS_DIR / 'SHA256SUMS'}")
+    if not path.is_file():
+        raise WeightsError(f"shipped weights file {path} is missing (a broken install or checkout?)")
+    actual = sha256_file(path)
+    if actual != expected:
+        raise WeightsError(f"{path}: sha256 {actual} does not match the recorded {expected}")
+    return path

@@ -1,0 +1,1 @@
+"""edgeface.runtime: the on-device side. numpy + OpenCV (+ LiteRT for models) only; never TensorFlow."""

@@ -1,0 +1,61 @@
+"""Reading images safely: every failure becomes an `ImageError` with a message a user can act on."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+MAX_PIXELS = 64_000_000  # refuse decompression bombs before they eat a Pi's memory
+
+
+class ImageError(ValueError):
+    """An input image that cannot be used (missing, empty, corrupt, unsupported or too large)."""
+
+
+def read_rgb(path: str | os.PathLike) -> np.ndarray:
+    """Read any common image file as an RGB uint8 array (grey, alpha, CMYK and 16-bit inputs are converted)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImageError(f"{path}: no such image file")
+    data = np.fromfile(str(path), dtype=np.uint8)
+    if data.size == 0:
+        raise ImageError(f"{path}: file is empty")
+    return decode_rgb(data, str(path))
+
+
+def decode_rgb(data: np.ndarray | bytes, label: str = "image") -> np.ndarray:
+    """Decode encoded image bytes to RGB uint8."""
+    buffer = np.frombuffer(data, np.uint8) if isinstance(data, (bytes, bytearray)) else data
+    if buffer.size == 0:
+        raise ImageError(f"{label}: no image data")
+    header = cv2.imdecode(buffer, cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    if header is None:
+        raise ImageError(f"{label}: not a readable image (corrupt or unsupported format)")
+    if header.shape[0] * header.shape[1] * 64 > MAX_PIXELS:
+        raise ImageError(f"{label}: image too large (more than {MAX_PIXELS:,} pixels)")
+    image = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
+    if image is None:
+        raise ImageError(f"{label}: not a readable image (corrupt or unsupported format)")
+    return as_rgb(image, label, bgr=True)
+
+
+def as_rgb(image: np.ndarray, label: str = "frame", bgr: bool = False) -> np.ndarray:
+    """Coerce an in-memory frame (grey, BGR/RGB, BGRA/RGBA, 16-bit) to contiguous RGB uint8."""
+    if image is None or not isinstance(image, np.ndarray) or image.size == 0:
+        raise ImageError(f"{label}: empty frame")
+    if image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    elif image.dtype != np.uint8:
+        raise ImageError(f"{label}: unsupported pixel type {image.dtype}")
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    if image.ndim != 3 or image.shape[2] not in (1, 3, 4):
+        raise ImageError(f"{label}: unsupported image shape {image.shape}")
+    if image.shape[2] == 1:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB if bgr else cv2.COLOR_RGBA2RGB)
+    return np.ascontiguousarray(image[:, :, ::-1]) if bgr else np.ascontiguousarray(image)

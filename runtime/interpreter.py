@@ -1,0 +1,91 @@
+"""Tiny adapters around a TFLite interpreter (in the manner of pycoral's adapters).
+
+The interpreter comes from LiteRT (`ai-edge-litert`), else `tflite-runtime`, else TensorFlow's `tf.lite` if
+that is what is installed; the first two never import TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+
+class ModelError(RuntimeError):
+    """A model file that cannot be loaded or does not have the expected inputs/outputs."""
+
+
+def _interpreter_class():
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+
+        return Interpreter, "ai-edge-litert"
+    except ImportError:
+        pass
+    try:
+        from tflite_runtime.interpreter import Interpreter
+
+        return Interpreter, "tflite-runtime"
+    except ImportError:
+        pass
+    try:
+        import tensorflow as tf
+
+        return tf.lite.Interpreter, "tensorflow"
+    except ImportError:
+        raise ModelError("no TFLite interpreter: pip install ai-edge-litert (or tflite-runtime)") from None
+
+
+def backend_name() -> str:
+    return _interpreter_class()[1]
+
+
+def make_interpreter(model_path: str | os.PathLike, num_threads: int | None = None, delegates: list | None = None):
+    """Load a .tflite file and allocate its tensors; a broken file raises ModelError naming it."""
+    interpreter_class, _ = _interpreter_class()
+    path = os.fspath(model_path)
+    if not os.path.isfile(path):
+        raise ModelError(f"{path}: model file not found")
+    try:
+        interpreter = interpreter_class(model_path=path, num_threads=num_threads, experimental_delegates=delegates)
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as error:
+        raise ModelError(f"{path}: not a loadable TFLite model ({error})") from None
+    return interpreter
+
+
+def input_details(interpreter, index: int = 0) -> dict:
+    return interpreter.get_input_details()[index]
+
+
+def output_details(interpreter) -> list[dict]:
+    return interpreter.get_output_details()
+
+
+def quantize(values: np.ndarray, detail: dict) -> np.ndarray:
+    """Float → the tensor's dtype using its scale/zero-point (identity for float tensors)."""
+    dtype = detail["dtype"]
+    scale, zero_point = detail.get("quantization", (0.0, 0))
+    if dtype in (np.float32, np.float16) or not scale:
+        return values.astype(dtype)
+    info = np.iinfo(dtype)
+    return np.clip(np.round(values / scale + zero_point), info.min, info.max).astype(dtype)
+
+
+def dequantize(values: np.ndarray, detail: dict) -> np.ndarray:
+    scale, zero_point = detail.get("quantization", (0.0, 0))
+    if values.dtype in (np.float32, np.float16) or not scale:
+        return values.astype(np.float32)
+    return (values.astype(np.float32) - zero_point) * scale
+
+
+def run(interpreter, *inputs: np.ndarray) -> list[np.ndarray]:
+    """Set float inputs (quantized as needed), invoke, and return dequantized float outputs in model order."""
+    for detail, value in zip(interpreter.get_input_details(), inputs):
+        if tuple(detail["shape"]) != value.shape:
+            interpreter.resize_tensor_input(detail["index"], value.shape)
+            interpreter.allocate_tensors()
+            detail = next(d for d in interpreter.get_input_details() if d["index"] == detail["index"])
+        interpreter.set_tensor(detail["index"], quantize(value, detail))
+    interpreter.invoke()
+    return [dequantize(interpreter.get_tensor(d["index"]), d) for d in interpreter.get_output_details()]
