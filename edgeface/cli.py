@@ -149,6 +149,94 @@ def check_mtcnn(
         typer.echo(f"{key:22s} {report[key]}")
 
 
+train_app = typer.Typer(no_args_is_help=True, help="Train the NNS2 FaceNet (recipe: docs/TRAINING.md).")
+app.add_typer(train_app, name="train")
+
+
+@train_app.command("prepare")
+@guarded
+def train_prepare(
+    images_dir: Path = typer.Argument(..., help="folder of face images (any layout)"),
+    out: Path = typer.Argument(..., help="aligned crop cache to write (.npz)"),
+    identities: Optional[Path] = typer.Option(None, help="CSV file,identity (e.g. ../shared/data/train/*.csv)"),
+    jobs: int = typer.Option(2, help="parallel processes"),
+) -> None:
+    """Align a face set with our MTCNN into a 112x112 crop cache (mirrored border for tight crops)."""
+    import subprocess
+
+    from edgeface.training.prepare import merge_shards
+
+    shards = [out.with_name(f"{out.stem}.part{i}.npz") for i in range(jobs)]
+    todo = [i for i, shard in enumerate(shards) if not shard.is_file()]
+    procs = [subprocess.Popen([sys.executable, "-m", "edgeface.training.prepare", str(images_dir), str(shards[i]),
+                               str(identities) if identities else "-", str(i), str(jobs)]) for i in todo]
+    if any(p.wait() for p in procs):
+        fail("alignment failed in a worker (see its output above); re-run to resume")
+    counts = merge_shards(shards, out)
+    for shard in shards:
+        shard.unlink()
+    typer.echo(f"{out}: aligned={counts['aligned']} failed={counts['failed']}")
+
+
+@train_app.command("teacher")
+@guarded
+def train_teacher(sets: list[Path] = typer.Argument(..., help="aligned crop caches")) -> None:
+    """Cache MobileFaceNet targets (crop and mirror) for each aligned set."""
+    from edgeface.training.teachers import cache_teacher
+
+    for aligned in sets:
+        typer.echo(f"wrote {cache_teacher(aligned)}")
+
+
+@train_app.command("dedup")
+@guarded
+def train_dedup(
+    sets: list[Path] = typer.Argument(..., help="aligned crop caches (with teacher targets)"),
+    lfw_root: Optional[Path] = LfwOption,
+    threshold: float = typer.Option(0.4, help="Euclidean teacher distance under which a crop is an LFW copy"),
+    cache: Path = typer.Option(Path("runs/lfw_mobilefacenet.npz"), help="LFW teacher embeddings cache"),
+) -> None:
+    """Mark training crops that are near-duplicates of any LFW image; training skips them."""
+    from edgeface.lfw import locate_lfw
+    from edgeface.training.dedup import lfw_teacher_embeddings, mark_duplicates
+
+    vectors = lfw_teacher_embeddings(locate_lfw(lfw_root), cache)
+    for aligned in sets:
+        typer.echo(f"{aligned}: {mark_duplicates(aligned, vectors, threshold)} near-duplicates of LFW removed")
+
+
+@train_app.command("run")
+@guarded
+def train_run(
+    sets: list[Path] = typer.Argument(..., help="aligned crop caches (teacher targets + dedup done)"),
+    out: Path = typer.Option(Path("runs/nns2"), help="run folder: log.jsonl, checkpoints, best weights"),
+    epochs: float = typer.Option(10.0),
+    batch_size: int = typer.Option(128),
+    learning_rate: float = typer.Option(2e-3),
+    weight_embedding: float = typer.Option(1.0, help="distillation: 1 - cos(projected student, teacher)"),
+    weight_similarity: float = typer.Option(10.0, help="distillation: MSE of in-batch similarity matrices"),
+    weight_triplet: float = typer.Option(0.0, help="FaceNet triplet loss, online semi-hard mining"),
+    weight_softmax: float = typer.Option(0.0, help="cosine softmax over training identities"),
+    bfloat16: bool = typer.Option(True, help="mixed bfloat16 (faster on CPUs with AVX512-BF16)"),
+    dev_every: int = typer.Option(1000, help="steps between LFW-dev checks"),
+    seed: int = typer.Option(20261121),
+    resume: bool = typer.Option(False, help="continue from the run folder's last checkpoint"),
+    lfw_root: Optional[Path] = LfwOption,
+) -> None:
+    """Train the NNS2 FaceNet (distillation by default; triplet/softmax selectable)."""
+    from edgeface.training.train import TrainConfig, Trainer
+
+    config = TrainConfig(sets=[str(s) for s in sets], out_dir=str(out), epochs=epochs, batch_size=batch_size,
+                         learning_rate=learning_rate, weight_embedding=weight_embedding,
+                         weight_similarity=weight_similarity, weight_triplet=weight_triplet,
+                         weight_softmax=weight_softmax, bfloat16=bfloat16, dev_every=dev_every, seed=seed,
+                         lfw_root=str(lfw_root) if lfw_root else None)
+    trainer = Trainer(config)
+    typer.echo(f"{len(trainer.data)} crops ({trainer.data.removed_duplicates} LFW near-duplicates removed), "
+               f"{trainer.data.num_classes} identities, {trainer.total_steps} steps")
+    typer.echo(str(trainer.run(resume=resume)))
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m edgeface`
     app()
 

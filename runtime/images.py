@@ -31,14 +31,14 @@ def decode_rgb(data: np.ndarray | bytes, label: str = "image") -> np.ndarray:
     buffer = np.frombuffer(data, np.uint8) if isinstance(data, (bytes, bytearray)) else data
     if buffer.size == 0:
         raise ImageError(f"{label}: no image data")
-    header = cv2.imdecode(buffer, cv2.IMREAD_REDUCED_GRAYSCALE_8)
-    if header is None:
-        raise ImageError(f"{label}: not a readable image (corrupt or unsupported format)")
-    if header.shape[0] * header.shape[1] * 64 > MAX_PIXELS:
-        raise ImageError(f"{label}: image too large (more than {MAX_PIXELS:,} pixels)")
-    image = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
+    try:
+        image = cv2.imdecode(buffer, cv2.IMREAD_COLOR)  # grey, alpha, CMYK and 16-bit → 8-bit BGR
+    except cv2.error:
+        image = None
     if image is None:
         raise ImageError(f"{label}: not a readable image (corrupt or unsupported format)")
+    if image.shape[0] * image.shape[1] > MAX_PIXELS:
+        raise ImageError(f"{label}: image too large ({image.shape[1]}x{image.shape[0]}; limit {MAX_PIXELS:,} pixels)")
     return as_rgb(image, label, bgr=True)
 
 

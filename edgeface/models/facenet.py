@@ -1,0 +1,140 @@
+"""NNS2-sized FaceNet: an Inception-style embedding network of about 4.3M parameters, 128-D, L2-normalised.
+
+FaceNet's NNS2 is "a small Inception model for mobile"; its exact layers were never published, so this is our
+own net of that class, chosen to quantize cleanly and to map fully onto a Coral Edge TPU: only Conv2D,
+DepthwiseConv2D, batch norm (folded into the convolutions at export), ReLU6, max pooling, concatenation and
+addition, then a global depthwise convolution head (keeps spatial information that average pooling throws
+away, as in MobileFaceNet) and a 128-D linear embedding followed by L2 normalisation.
+Input: 112x112 RGB aligned with the 5-point template, scaled (x - 127.5) / 128.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+INPUT_SIZE = 112
+EMBEDDING_DIM = 128
+
+
+def _bn_relu(x, name: str, relu: bool = True):
+    from tensorflow import keras
+
+    x = keras.layers.BatchNormalization(momentum=0.99, epsilon=1e-3, name=f"{name}_bn")(x)
+    return keras.layers.ReLU(6.0, name=f"{name}_relu")(x) if relu else x
+
+
+def conv(x, filters: int, kernel: int, stride: int, name: str, relu: bool = True):
+    from tensorflow import keras
+
+    x = keras.layers.Conv2D(filters, kernel, stride, padding="same", use_bias=False, name=name)(x)
+    return _bn_relu(x, name, relu)
+
+
+def dwconv(x, kernel: int, stride: int, name: str, relu: bool = True):
+    from tensorflow import keras
+
+    x = keras.layers.DepthwiseConv2D(kernel, stride, padding="same", use_bias=False, name=name)(x)
+    return _bn_relu(x, name, relu)
+
+
+def inception(x, widths: tuple[int, int, int, int], stride: int, name: str, residual: bool = True):
+    """Four branches (1x1 | 1x1→dw3x3 | 1x1→dw3x3→dw3x3 ≈ 5x5 | pool→1x1), concatenated, then a linear 1x1
+    projection; with stride 1 and matching width a residual connection is added."""
+    from tensorflow import keras
+
+    b1, b3, b5, bp = widths
+    out_channels = x.shape[-1] if (stride == 1 and residual) else None
+    branches = []
+    if stride == 1:
+        branches.append(conv(x, b1, 1, 1, f"{name}_1x1"))
+    y = conv(x, b3, 1, 1, f"{name}_3x3_reduce")
+    branches.append(dwconv(y, 3, stride, f"{name}_3x3"))
+    y = conv(x, b5, 1, 1, f"{name}_5x5_reduce")
+    y = dwconv(y, 3, 1, f"{name}_5x5_a")
+    branches.append(dwconv(y, 3, stride, f"{name}_5x5_b"))
+    y = keras.layers.MaxPooling2D(3, stride, padding="same", name=f"{name}_pool")(x)
+    branches.append(conv(y, bp, 1, 1, f"{name}_pool_proj"))
+    y = keras.layers.Concatenate(name=f"{name}_concat")(branches)
+    if out_channels is not None:
+        y = conv(y, out_channels, 1, 1, f"{name}_project", relu=False)
+        return keras.layers.Add(name=f"{name}_add")([x, y])
+    return y
+
+
+def build_nns2(input_size: int = INPUT_SIZE, embedding_dim: int = EMBEDDING_DIM):
+    """The NNS2 FaceNet. Outputs the L2-normalised embedding."""
+    from tensorflow import keras
+
+    image = keras.Input((input_size, input_size, 3), name="image")
+    x = conv(image, 32, 3, 2, "stem1")  # 56x56
+    x = dwconv(x, 3, 1, "stem2_dw")
+    x = conv(x, 64, 1, 1, "stem2_pw")
+    x = inception(x, (0, 64, 32, 32), 2, "inc3a")  # 28x28, 128 ch
+    x = inception(x, (32, 64, 32, 32), 1, "inc3b")
+    x = inception(x, (32, 64, 32, 32), 1, "inc3c")
+    x = inception(x, (0, 128, 64, 64), 2, "inc4a")  # 14x14, 256 ch
+    x = conv(x, 256, 1, 1, "inc4a_mix")
+    for block in "bcde":
+        x = inception(x, (64, 128, 64, 64), 1, f"inc4{block}")
+    x = inception(x, (0, 256, 128, 128), 2, "inc5a")  # 7x7, 512 ch
+    x = conv(x, 512, 1, 1, "inc5a_mix")
+    for block in "bcd":
+        x = inception(x, (128, 256, 128, 128), 1, f"inc5{block}")
+    x = conv(x, 1280, 1, 1, "head_expand")
+    x = keras.layers.DepthwiseConv2D(x.shape[1], padding="valid", use_bias=False, name="head_gdc")(x)  # 7x7 → 1x1
+    x = _bn_relu(x, "head_gdc", relu=False)
+    x = keras.layers.Conv2D(embedding_dim, 1, use_bias=False, name="embedding")(x)
+    x = keras.layers.BatchNormalization(name="embedding_bn")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.UnitNormalization(name="l2_normalize")(x)
+    return keras.Model(image, x, name="nns2_facenet")
+
+
+def count_macs(model) -> int:
+    """Multiply-accumulates per image for the conv, depthwise and dense layers."""
+    from tensorflow import keras
+
+    macs = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.DepthwiseConv2D):
+            out = layer.output.shape
+            macs += int(np.prod(out[1:])) * int(np.prod(layer.kernel_size))
+        elif isinstance(layer, keras.layers.Conv2D):
+            out = layer.output.shape
+            macs += int(np.prod(out[1:])) * int(np.prod(layer.kernel_size)) * int(layer.input.shape[-1])
+        elif isinstance(layer, keras.layers.Dense):
+            macs += int(layer.input.shape[-1]) * int(layer.units)
+    return macs
+
+
+@dataclass
+class FloatFaceNet:
+    """The shipped float NNS2 FaceNet as an `Embedder` (5-point 112x112 alignment)."""
+
+    name: str = "nns2"
+    dim: int = EMBEDDING_DIM
+    weights: Path | None = None
+
+    def __post_init__(self) -> None:
+        import tensorflow as tf
+
+        from edgeface.weights import checked_path
+
+        self.model = build_nns2()
+        self.model.load_weights(str(self.weights or checked_path("nns2_facenet.weights.h5")))
+        self._infer = tf.function(self.model, input_signature=[tf.TensorSpec((None, 112, 112, 3), tf.float32)])
+
+    def align(self, image: np.ndarray, face) -> np.ndarray:
+        from edgeface.runtime.align import align_five_points
+
+        return align_five_points(image, face.landmarks, INPUT_SIZE)
+
+    def embed(self, crops: np.ndarray) -> np.ndarray:
+        if len(crops) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        out = [self._infer((crops[i : i + 128].astype(np.float32) - 127.5) / 128.0).numpy()
+               for i in range(0, len(crops), 128)]
+        return np.concatenate(out)

@@ -1,0 +1,71 @@
+"""Training losses: FaceNet's triplet loss with online semi-hard mining, softmax, and teacher distillation.
+
+All take L2-normalised embeddings. Distances are squared Euclidean, as in the FaceNet paper (margin 0.2).
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+
+def pairwise_squared_distances(embeddings: tf.Tensor) -> tf.Tensor:
+    dot = tf.matmul(embeddings, embeddings, transpose_b=True)
+    norms = tf.linalg.diag_part(dot)
+    return tf.maximum(norms[:, None] - 2.0 * dot + norms[None, :], 0.0)
+
+
+def triplet_semihard_loss(labels: tf.Tensor, embeddings: tf.Tensor, margin: float = 0.2) -> tf.Tensor:
+    """Mean over all anchor-positive pairs of max(d(a,p) - d(a,n) + margin, 0).
+
+    The negative n for each (a, p) is FaceNet's semi-hard choice: the closest negative that is still farther
+    from the anchor than the positive. When no such negative exists, the farthest negative is used (as in
+    the reference TensorFlow implementation), so the pair contributes only if it is truly violating.
+    Labels < 0 (no identity) take part as negatives only.
+    """
+    labels = tf.reshape(tf.cast(labels, tf.int64), [-1])
+    dist = pairwise_squared_distances(tf.cast(embeddings, tf.float32))
+    same = tf.equal(labels[:, None], labels[None, :])
+    known = labels >= 0
+    batch = tf.shape(labels)[0]
+    positive = same & ~tf.eye(batch, dtype=tf.bool) & known[:, None] & known[None, :]
+    negative = ~same | ~known[:, None] | ~known[None, :]
+    negative = negative & ~tf.eye(batch, dtype=tf.bool)
+    big = tf.reduce_max(dist) + 1.0
+    # For every (a, p): distances to negatives farther than the positive.
+    d_ap = dist[:, :, None]  # [a, p, 1]
+    d_an = dist[:, None, :]  # [a, 1, n]
+    neg = negative[:, None, :]
+    farther = neg & (d_an > d_ap)
+    semi_hard = tf.reduce_min(tf.where(farther, d_an, big), axis=2)
+    farthest = tf.reduce_max(tf.where(neg, d_an, -1.0), axis=2)
+    has_farther = tf.reduce_any(farther, axis=2)
+    chosen = tf.where(has_farther, semi_hard, farthest)
+    losses = tf.maximum(dist - chosen + margin, 0.0)
+    mask = tf.cast(positive & tf.reduce_any(neg, axis=2), tf.float32)
+    return tf.math.divide_no_nan(tf.reduce_sum(losses * mask), tf.reduce_sum(mask))
+
+
+def cosine_softmax_loss(labels: tf.Tensor, embeddings: tf.Tensor, class_weights: tf.Tensor, scale: float = 30.0) -> tf.Tensor:
+    """Softmax cross-entropy over cosine logits (normalised softmax); samples with label < 0 are ignored."""
+    labels = tf.reshape(tf.cast(labels, tf.int64), [-1])
+    weights = tf.math.l2_normalize(tf.cast(class_weights, tf.float32), axis=0)
+    logits = scale * tf.matmul(tf.cast(embeddings, tf.float32), weights)
+    known = labels >= 0
+    per_sample = tf.nn.sparse_softmax_cross_entropy_with_logits(tf.where(known, labels, 0), logits)
+    return tf.math.divide_no_nan(tf.reduce_sum(tf.where(known, per_sample, 0.0)),
+                                 tf.reduce_sum(tf.cast(known, tf.float32)))
+
+
+def embedding_distillation_loss(projected: tf.Tensor, teacher: tf.Tensor) -> tf.Tensor:
+    """1 - cosine between the student's (projected) embedding and the teacher's, averaged over the batch."""
+    student = tf.math.l2_normalize(tf.cast(projected, tf.float32), axis=1)
+    teacher = tf.math.l2_normalize(tf.cast(teacher, tf.float32), axis=1)
+    return tf.reduce_mean(1.0 - tf.reduce_sum(student * teacher, axis=1))
+
+
+def similarity_distillation_loss(student: tf.Tensor, teacher: tf.Tensor) -> tf.Tensor:
+    """Mean squared difference of the in-batch cosine-similarity matrices (the relations between faces)."""
+    student = tf.math.l2_normalize(tf.cast(student, tf.float32), axis=1)
+    teacher = tf.math.l2_normalize(tf.cast(teacher, tf.float32), axis=1)
+    return tf.reduce_mean(tf.square(tf.matmul(student, student, transpose_b=True)
+                                    - tf.matmul(teacher, teacher, transpose_b=True)))

@@ -1,0 +1,284 @@
+"""`edgeface train run`: train the NNS2 FaceNet on aligned crop caches with teacher targets.
+
+Shipped recipe (see docs/TRAINING.md for why): distillation from MobileFaceNet, the student's 128-D embedding
+matched to the teacher's 192-D one through a training-only linear projection (1 - cosine), plus 10 x the
+mean squared difference of the in-batch cosine-similarity matrices. Triplet (semi-hard) and softmax losses
+are selectable with their weights. Checkpoints every few minutes, `--resume` continues a run exactly where
+its last checkpoint stopped, and every `dev_every` steps the LFW View-1 test pairs (pairsDevTest.txt, never
+the 6,000 View-2 pairs) give a development accuracy in the log.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edgeface.fileio import atomic_save_npz, atomic_write_json, atomic_write_text
+
+
+@dataclass
+class TrainConfig:
+    sets: list[str] = field(default_factory=list)
+    out_dir: str = "runs/nns2"
+    epochs: float = 10.0
+    batch_size: int = 128
+    learning_rate: float = 2e-3
+    warmup_steps: int = 300
+    weight_embedding: float = 1.0
+    weight_similarity: float = 10.0
+    weight_triplet: float = 0.0
+    weight_softmax: float = 0.0
+    triplet_margin: float = 0.2
+    identities_per_batch: int = 16  # triplet: identity-balanced part of each batch (P identities x 4 images)
+    seed: int = 20261121
+    bfloat16: bool = True
+    log_every: int = 50
+    dev_every: int = 1000
+    checkpoint_minutes: float = 10.0
+    lfw_root: str | None = None
+
+
+class TrainingData:
+    """All aligned crops, identities and teacher targets in memory (about 38 KB per face)."""
+
+    def __init__(self, sets: list[Path]) -> None:
+        from edgeface.training.dedup import kept_indices
+        from edgeface.training.teachers import load_teacher
+
+        images, identity, plain, flipped = [], [], [], []
+        self.removed_duplicates = 0
+        for path in sets:
+            with np.load(path, allow_pickle=False) as data:
+                set_images, set_identity = data["images"], data["identity"]
+            t_plain, t_flipped = load_teacher(path, len(set_images))
+            keep = kept_indices(path, len(set_images))
+            self.removed_duplicates += len(set_images) - len(keep)
+            images.append(set_images[keep])
+            identity.append(set_identity[keep])
+            plain.append(t_plain[keep])
+            flipped.append(t_flipped[keep])
+        self.images = np.concatenate(images)
+        self.identity = np.concatenate(identity)
+        self.teacher = np.concatenate(plain)
+        self.teacher_flipped = np.concatenate(flipped)
+        labelled = self.identity >= 0
+        ids, self.class_index = np.unique(self.identity[labelled], return_inverse=True)
+        self.classes = np.full(len(self.identity), -1, np.int64)
+        self.classes[labelled] = self.class_index
+        self.num_classes = len(ids)
+        counts = np.bincount(self.class_index, minlength=len(ids))
+        self.multi_image_classes = np.nonzero(counts >= 2)[0]
+        self.members = {c: np.nonzero(self.classes == c)[0] for c in self.multi_image_classes}
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def batch_indices(data: TrainingData, config: TrainConfig, rng: np.random.Generator):
+    """Endless batches: shuffled epochs; with a triplet weight, the first part is P identities x up to 4 faces."""
+    while True:
+        order = rng.permutation(len(data))
+        for start in range(0, len(order) - config.batch_size + 1, config.batch_size):
+            batch = order[start : start + config.batch_size]
+            if config.weight_triplet > 0 and len(data.multi_image_classes):
+                chosen = rng.choice(data.multi_image_classes, config.identities_per_batch, replace=False)
+                grouped = np.concatenate([rng.choice(data.members[c], min(4, len(data.members[c])), replace=False)
+                                          for c in chosen])
+                batch = np.concatenate([grouped, batch[: config.batch_size - len(grouped)]])
+            yield batch
+
+
+def augment(images: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Random mirror (reported so the mirrored teacher target is used) and brightness/contrast jitter."""
+    flip = rng.random(len(images)) < 0.5
+    out = images.astype(np.float32)
+    out[flip] = out[flip, :, ::-1]
+    contrast = rng.uniform(0.8, 1.2, (len(images), 1, 1, 1)).astype(np.float32)
+    brightness = rng.uniform(-20, 20, (len(images), 1, 1, 1)).astype(np.float32)
+    mean = out.mean(axis=(1, 2, 3), keepdims=True)
+    out = np.clip((out - mean) * contrast + mean + brightness, 0, 255)
+    return (out - 127.5) / 128.0, flip
+
+
+def lfw_dev_set(root: Path, cache: Path) -> dict[str, np.ndarray]:
+    """Aligned crops for LFW View-1 pairsDevTest.txt (500 same + 500 different pairs), cached per run."""
+    if cache.is_file():
+        with np.load(cache, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    from edgeface import lfw
+    from edgeface.detector import FloatDetector
+    from edgeface.runtime.align import align_five_points
+    from edgeface.runtime.cascade import pick_face
+    from edgeface.runtime.images import read_rgb
+
+    lines = (root / "pairsDevTest.txt").read_text().split("\n")[1:]
+    pairs = []
+    for line in filter(str.strip, lines):
+        f = line.split()
+        pairs.append((f[0], int(f[1]), f[0], int(f[2]), True) if len(f) == 3 else (f[0], int(f[1]), f[2], int(f[3]), False))
+    names = list(dict.fromkeys(n for a, i, b, j, _ in pairs for n in (lfw.image_name(a, i), lfw.image_name(b, j))))
+    detector = FloatDetector()
+    crops = np.zeros((len(names), 112, 112, 3), np.uint8)
+    found = np.zeros(len(names), bool)
+    for k, name in enumerate(names):
+        image = read_rgb(root / lfw.IMAGES_SUBDIR / name)
+        face = pick_face(detector.detect(image), image.shape)
+        if face is not None:
+            crops[k], found[k] = align_five_points(image, face.landmarks, 112), True
+    index = {n: k for k, n in enumerate(names)}
+    left = np.array([index[lfw.image_name(a, i)] for a, i, _, _, _ in pairs])
+    right = np.array([index[lfw.image_name(b, j)] for _, _, b, j, _ in pairs])
+    same = np.array([s for *_, s in pairs])
+    result = {"crops": crops, "found": found, "left": left, "right": right, "same": same}
+    atomic_save_npz(cache, **result)
+    return result
+
+
+def dev_accuracy(embed, dev: dict[str, np.ndarray]) -> float:
+    """Best-threshold accuracy on the dev pairs (flip-fused embeddings); a quick learning signal, not the protocol."""
+    crops = (dev["crops"].astype(np.float32) - 127.5) / 128.0
+    vectors = np.concatenate([embed(crops[i : i + 256]) + embed(crops[i : i + 256, :, ::-1]) for i in range(0, len(crops), 256)])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    dist = np.sum((vectors[dev["left"]] - vectors[dev["right"]]) ** 2, axis=1)
+    dist[~(dev["found"][dev["left"]] & dev["found"][dev["right"]])] = 4.0
+    accuracies = [np.mean((dist < t) == dev["same"]) for t in np.arange(0, 4, 0.01)]
+    return float(np.max(accuracies))
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig) -> None:
+        import tensorflow as tf
+        from tensorflow import keras
+
+        from edgeface.models.facenet import build_nns2
+
+        self.config = config
+        self.out = Path(config.out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        tf.keras.utils.set_random_seed(config.seed)
+        if config.bfloat16:
+            keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        self.data = TrainingData([Path(s) for s in config.sets])
+        self.student = build_nns2()
+        keras.mixed_precision.set_global_policy("float32")
+        self.projection = keras.layers.Dense(self.data.teacher.shape[1], use_bias=False, name="teacher_projection")
+        self.projection.build((None, 128))
+        self.class_weights = tf.Variable(tf.random.normal((128, max(1, self.data.num_classes)), stddev=0.01),
+                                         name="class_weights")
+        self.steps_per_epoch = len(self.data) // config.batch_size
+        self.total_steps = int(config.epochs * self.steps_per_epoch)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            0.0, max(1, self.total_steps - config.warmup_steps), alpha=0.01,
+            warmup_target=config.learning_rate, warmup_steps=config.warmup_steps)
+        self.optimizer = keras.optimizers.Adam(schedule)
+        self.variables = self.student.trainable_variables + self.projection.trainable_variables
+        if config.weight_softmax > 0:
+            self.variables.append(self.class_weights)
+        self.optimizer.build(self.variables)
+        self.step = 0
+        self.rng = np.random.default_rng(config.seed)
+        self._train_step = tf.function(self._step_fn)
+        self._embed = tf.function(lambda x: tf.cast(self.student(x, training=False), tf.float32))
+
+    def _step_fn(self, images, teacher, labels):
+        import tensorflow as tf
+
+        from edgeface.training import losses
+
+        c = self.config
+        with tf.GradientTape() as tape:
+            embeddings = tf.cast(self.student(images, training=True), tf.float32)
+            parts = {
+                "embedding": losses.embedding_distillation_loss(self.projection(embeddings), teacher),
+                "similarity": losses.similarity_distillation_loss(embeddings, teacher),
+            }
+            total = c.weight_embedding * parts["embedding"] + c.weight_similarity * parts["similarity"]
+            if c.weight_triplet > 0:
+                parts["triplet"] = losses.triplet_semihard_loss(labels, embeddings, c.triplet_margin)
+                total += c.weight_triplet * parts["triplet"]
+            if c.weight_softmax > 0:
+                parts["softmax"] = losses.cosine_softmax_loss(labels, embeddings, self.class_weights)
+                total += c.weight_softmax * parts["softmax"]
+        gradients = tape.gradient(total, self.variables)
+        self.optimizer.apply_gradients(zip(gradients, self.variables))
+        parts["total"] = total
+        return parts
+
+    # --- checkpoints -------------------------------------------------------------------------------
+    def save_checkpoint(self) -> None:
+        state = {f"opt_{i}": v.numpy() for i, v in enumerate(self.optimizer.variables)}
+        state.update({f"var_{i}": v.numpy() for i, v in enumerate(self.variables)})
+        state["class_weights"] = self.class_weights.numpy()
+        state["step"] = np.asarray(self.step)
+        state["rng"] = np.frombuffer(json.dumps(self.rng.bit_generator.state).encode(), np.uint8)
+        atomic_save_npz(self.out / "checkpoint.npz", **state)
+        self.export_weights(self.out / "student.weights.h5")
+
+    def load_checkpoint(self) -> None:
+        with np.load(self.out / "checkpoint.npz", allow_pickle=False) as state:
+            for i, v in enumerate(self.optimizer.variables):
+                v.assign(state[f"opt_{i}"])
+            for i, v in enumerate(self.variables):
+                v.assign(state[f"var_{i}"])
+            self.class_weights.assign(state["class_weights"])
+            self.step = int(state["step"])
+            self.rng.bit_generator.state = json.loads(bytes(state["rng"]).decode())
+
+    def export_weights(self, path: Path) -> None:
+        temp = path.with_name(f".{path.name}.tmp.weights.h5")
+        self.student.save_weights(str(temp))
+        temp.replace(path)
+
+    # --- loop --------------------------------------------------------------------------------------
+    def run(self, resume: bool = False, progress: bool = True) -> dict:
+        from tqdm import tqdm
+
+        from edgeface.lfw import locate_lfw
+
+        if resume and (self.out / "checkpoint.npz").is_file():
+            self.load_checkpoint()
+        atomic_write_json(self.out / "config.json", asdict(self.config))
+        dev = lfw_dev_set(locate_lfw(self.config.lfw_root), self.out / "lfw_dev_crops.npz")
+        log_path = self.out / "log.jsonl"
+        batches = batch_indices(self.data, self.config, self.rng)
+        last_checkpoint, window_start, window_images = time.time(), time.time(), 0
+        sums: dict[str, float] = {}
+        bar = tqdm(total=self.total_steps, initial=self.step, desc="train", disable=not progress, mininterval=10)
+        best = -1.0
+        while self.step < self.total_steps:
+            index = np.sort(next(batches))
+            images, flipped = augment(self.data.images[index], self.rng)
+            teacher = np.where(flipped[:, None], self.data.teacher_flipped[index], self.data.teacher[index])
+            parts = self._train_step(images, teacher, self.data.classes[index])
+            self.step += 1
+            window_images += len(index)
+            for key, value in parts.items():
+                sums[key] = sums.get(key, 0.0) + float(value)
+            bar.update(1)
+            record = None
+            if self.step % self.config.log_every == 0:
+                elapsed = time.time() - window_start
+                record = {"step": self.step, "epoch": round(self.step / self.steps_per_epoch, 3),
+                          "lr": float(self.optimizer.learning_rate), "images_per_s": round(window_images / elapsed, 1)}
+                record.update({k: round(v / self.config.log_every, 5) for k, v in sums.items()})
+                sums, window_start, window_images = {}, time.time(), 0
+            if self.step % self.config.dev_every == 0 or self.step == self.total_steps:
+                record = record or {"step": self.step}
+                record["lfw_dev_accuracy"] = dev_accuracy(lambda x: self._embed(x).numpy(), dev)
+                if record["lfw_dev_accuracy"] >= best:
+                    best = record["lfw_dev_accuracy"]
+                    self.export_weights(self.out / "best.weights.h5")
+            if record:
+                with open(log_path, "a") as log:
+                    log.write(json.dumps(record) + "\n")
+                bar.write(json.dumps(record))
+            if time.time() - last_checkpoint > 60 * self.config.checkpoint_minutes or self.step == self.total_steps:
+                self.save_checkpoint()
+                last_checkpoint = time.time()
+        bar.close()
+        atomic_write_text(self.out / "DONE", f"{self.step}\n")
+        return {"steps": self.step, "best_lfw_dev_accuracy": best}

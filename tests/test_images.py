@@ -1,0 +1,47 @@
+import cv2
+import numpy as np
+import pytest
+
+from edgeface.runtime.images import ImageError, as_rgb, read_rgb
+
+
+def write(path, image, ext=".png"):
+    ok, data = cv2.imencode(ext, image)
+    assert ok
+    path.write_bytes(data.tobytes())
+    return path
+
+
+def test_missing_empty_and_corrupt_files(tmp_path):
+    with pytest.raises(ImageError, match="no such image"):
+        read_rgb(tmp_path / "none.jpg")
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    with pytest.raises(ImageError, match="empty"):
+        read_rgb(tmp_path / "empty.jpg")
+    (tmp_path / "junk.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg" * 10)
+    with pytest.raises(ImageError, match="not a readable image"):
+        read_rgb(tmp_path / "junk.jpg")
+    good = write(tmp_path / "good.jpg", np.full((40, 40, 3), 128, np.uint8), ".jpg")
+    (tmp_path / "truncated.jpg").write_bytes(good.read_bytes()[:60])
+    with pytest.raises(ImageError):
+        read_rgb(tmp_path / "truncated.jpg")
+
+
+def test_grey_alpha_and_16_bit_become_rgb(tmp_path):
+    grey = read_rgb(write(tmp_path / "g.png", np.full((8, 9), 77, np.uint8)))
+    assert grey.shape == (8, 9, 3) and grey.dtype == np.uint8 and (grey == 77).all()
+    bgra = np.zeros((5, 5, 4), np.uint8)
+    bgra[..., 0] = 255  # blue in BGR(A) order
+    rgb = read_rgb(write(tmp_path / "a.png", bgra))
+    assert rgb[0, 0].tolist() == [0, 0, 255]
+    deep = read_rgb(write(tmp_path / "d.png", np.full((4, 4, 3), 65535, np.uint16)))
+    assert deep.dtype == np.uint8 and (deep == 255).all()
+
+
+def test_frames_from_a_dead_camera():
+    with pytest.raises(ImageError, match="empty frame"):
+        as_rgb(None)
+    with pytest.raises(ImageError, match="empty frame"):
+        as_rgb(np.zeros((0, 0, 3), np.uint8))
+    with pytest.raises(ImageError, match="pixel type"):
+        as_rgb(np.zeros((4, 4, 3), np.float64))
