@@ -70,3 +70,10 @@ def margin_crop(image: np.ndarray, box: np.ndarray, image_size: int = 160, margi
     if x2 <= x1 or y2 <= y1:
         raise ValueError(f"box {np.round(box[:4], 1).tolist()} lies outside the image")
     return cv2.resize(image[y1:y2, x1:x2], (image_size, image_size), interpolation=cv2.INTER_LINEAR)
+
+
+def resize_faces(crops: np.ndarray, size: int) -> np.ndarray:
+    """Area-resize a batch of aligned (N, S, S, 3) crops to size x size (how the NNS2 input is made from 112)."""
+    if crops.shape[1] == size:
+        return crops
+    return np.stack([cv2.resize(c, (size, size), interpolation=cv2.INTER_AREA) for c in crops])

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-INPUT_SIZE = 112
+INPUT_SIZE = 96  # faces are aligned at 112x112 (the teachers' crop) and area-resized to 96
+ALIGN_SIZE = 112
 EMBEDDING_DIM = 128
 
 
@@ -65,32 +66,41 @@ def inception(x, widths: tuple[int, int, int, int], stride: int, name: str, resi
 
 
 def build_nns2(input_size: int = INPUT_SIZE, embedding_dim: int = EMBEDDING_DIM):
-    """The NNS2 FaceNet. Outputs the L2-normalised embedding."""
+    """The NNS2 FaceNet. Outputs the L2-normalised embedding.
+
+    FaceNet's NNS2 has 4.3M parameters but only ~20M FLOPs, so its parameters must sit where they cost few
+    multiply-adds. Here: 28x28 after two strided layers, Inception blocks at 28, 14 and 7 pixels, a global
+    depthwise convolution, and a 1536-wide hidden fully connected layer before the 128-D embedding.
+    """
     from tensorflow import keras
 
     image = keras.Input((input_size, input_size, 3), name="image")
-    x = conv(image, 32, 3, 2, "stem1")  # 56x56
-    x = dwconv(x, 3, 1, "stem2_dw")
-    x = conv(x, 64, 1, 1, "stem2_pw")
-    x = inception(x, (0, 64, 32, 32), 2, "inc3a")  # 28x28, 128 ch
-    x = inception(x, (32, 64, 32, 32), 1, "inc3b")
-    x = inception(x, (32, 64, 32, 32), 1, "inc3c")
-    x = inception(x, (0, 128, 64, 64), 2, "inc4a")  # 14x14, 256 ch
-    x = conv(x, 256, 1, 1, "inc4a_mix")
-    for block in "bcde":
-        x = inception(x, (64, 128, 64, 64), 1, f"inc4{block}")
-    x = inception(x, (0, 256, 128, 128), 2, "inc5a")  # 7x7, 512 ch
-    x = conv(x, 512, 1, 1, "inc5a_mix")
-    for block in "bcd":
+    x = conv(image, 32, 3, 2, "stem1")  # 48x48 at the 96-pixel input
+    x = dwconv(x, 3, 2, "stem2_dw")  # 24x24
+    x = conv(x, 96, 1, 1, "stem2_pw")
+    x = inception(x, (32, 48, 24, 24), 1, "inc3a", residual=False)  # 128 ch
+    x = inception(x, (0, 128, 64, 64), 2, "inc4a")  # 12x12, 256 ch
+    for block in "bc":
+        x = inception(x, (64, 96, 48, 48), 1, f"inc4{block}")
+    x = inception(x, (0, 256, 128, 128), 2, "inc5a")  # 6x6, 512 ch
+    for block in "bc":
         x = inception(x, (128, 256, 128, 128), 1, f"inc5{block}")
-    x = conv(x, 1280, 1, 1, "head_expand")
-    x = keras.layers.DepthwiseConv2D(x.shape[1], padding="valid", use_bias=False, name="head_gdc")(x)  # 7x7 → 1x1
+    x = conv(x, 1024, 1, 1, "head_expand")
+    x = keras.layers.DepthwiseConv2D(x.shape[1], padding="valid", use_bias=False, name="head_gdc")(x)  # → 1x1
     x = _bn_relu(x, "head_gdc", relu=False)
+    x = conv(x, 1536, 1, 1, "head_fc")
     x = keras.layers.Conv2D(embedding_dim, 1, use_bias=False, name="embedding")(x)
     x = keras.layers.BatchNormalization(name="embedding_bn")(x)
     x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.UnitNormalization(name="l2_normalize")(x)
     return keras.Model(image, x, name="nns2_facenet")
+
+
+def model_input(crops: np.ndarray) -> np.ndarray:
+    """112x112 aligned uint8 crops → the network's float input: area-resize to 96, then (x - 127.5) / 128."""
+    from edgeface.runtime.align import resize_faces
+
+    return (resize_faces(crops, INPUT_SIZE).astype(np.float32) - 127.5) / 128.0
 
 
 def count_macs(model) -> int:
@@ -125,16 +135,16 @@ class FloatFaceNet:
 
         self.model = build_nns2()
         self.model.load_weights(str(self.weights or checked_path("nns2_facenet.weights.h5")))
-        self._infer = tf.function(self.model, input_signature=[tf.TensorSpec((None, 112, 112, 3), tf.float32)])
+        self._infer = tf.function(self.model, input_signature=[
+            tf.TensorSpec((None, INPUT_SIZE, INPUT_SIZE, 3), tf.float32)])
 
     def align(self, image: np.ndarray, face) -> np.ndarray:
         from edgeface.runtime.align import align_five_points
 
-        return align_five_points(image, face.landmarks, INPUT_SIZE)
+        return align_five_points(image, face.landmarks, ALIGN_SIZE)
 
     def embed(self, crops: np.ndarray) -> np.ndarray:
         if len(crops) == 0:
             return np.zeros((0, self.dim), np.float32)
-        out = [self._infer((crops[i : i + 128].astype(np.float32) - 127.5) / 128.0).numpy()
-               for i in range(0, len(crops), 128)]
-        return np.concatenate(out)
+        inputs = model_input(crops)
+        return np.concatenate([self._infer(inputs[i : i + 128]).numpy() for i in range(0, len(inputs), 128)])

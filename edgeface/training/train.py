@@ -94,8 +94,11 @@ def batch_indices(data: TrainingData, config: TrainConfig, rng: np.random.Genera
 
 def augment(images: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Random mirror (reported so the mirrored teacher target is used) and brightness/contrast jitter."""
+    from edgeface.models.facenet import INPUT_SIZE
+    from edgeface.runtime.align import resize_faces
+
     flip = rng.random(len(images)) < 0.5
-    out = images.astype(np.float32)
+    out = resize_faces(images, INPUT_SIZE).astype(np.float32)
     out[flip] = out[flip, :, ::-1]
     contrast = rng.uniform(0.8, 1.2, (len(images), 1, 1, 1)).astype(np.float32)
     brightness = rng.uniform(-20, 20, (len(images), 1, 1, 1)).astype(np.float32)
@@ -140,7 +143,9 @@ def lfw_dev_set(root: Path, cache: Path) -> dict[str, np.ndarray]:
 
 def dev_accuracy(embed, dev: dict[str, np.ndarray]) -> float:
     """Best-threshold accuracy on the dev pairs (flip-fused embeddings); a quick learning signal, not the protocol."""
-    crops = (dev["crops"].astype(np.float32) - 127.5) / 128.0
+    from edgeface.models.facenet import model_input
+
+    crops = model_input(dev["crops"])
     vectors = np.concatenate([embed(crops[i : i + 256]) + embed(crops[i : i + 256, :, ::-1]) for i in range(0, len(crops), 256)])
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     dist = np.sum((vectors[dev["left"]] - vectors[dev["right"]]) ** 2, axis=1)

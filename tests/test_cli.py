@@ -1,0 +1,79 @@
+"""The command line as a user meets it: no TensorFlow for --help, clear errors and exit codes on bad input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edgeface import lfw
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, block_tensorflow: bool = False, tmp_path: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if block_tensorflow:
+        blocker = tmp_path / "blocker" / "tensorflow"
+        blocker.mkdir(parents=True, exist_ok=True)
+        (blocker / "__init__.py").write_text("raise ImportError('TensorFlow must not be imported here')\n")
+        env["PYTHONPATH"] = f"{blocker.parent}{os.pathsep}{env.get('PYTHONPATH', '')}"
+    return subprocess.run([sys.executable, "-m", "edgeface.cli", *args], capture_output=True, text=True, env=env,
+                          cwd=REPO, timeout=600)
+
+
+def test_help_does_not_import_tensorflow(tmp_path):
+    result = run_cli("--help", block_tensorflow=True, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for command in ("align", "eval", "compare", "detect", "train"):
+        assert command in result.stdout
+
+
+def test_compare_rejects_unreadable_and_faceless_images(tmp_path, lfw_root):
+    face = lfw_root / lfw.IMAGES_SUBDIR / "Aaron_Peirsol/Aaron_Peirsol_0001.jpg"
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not an image at all")
+    result = run_cli("compare", str(face), str(broken))
+    assert result.returncode == 2 and "broken.jpg: not a readable image" in result.stderr
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((200, 200, 3), 90, np.uint8))
+    result = run_cli("compare", str(face), str(blank))
+    assert result.returncode == 2 and "blank.png: no face found" in result.stderr
+    result = run_cli("compare", str(face), str(tmp_path / "missing.jpg"))
+    assert result.returncode == 2 and "no such image file" in result.stderr
+
+
+def test_compare_same_and_different_people(lfw_root):
+    images = lfw_root / lfw.IMAGES_SUBDIR
+    a1, a2 = images / "Aaron_Peirsol/Aaron_Peirsol_0001.jpg", images / "Aaron_Peirsol/Aaron_Peirsol_0002.jpg"
+    other = images / "Abdullah_Gul/Abdullah_Gul_0001.jpg"
+    result = run_cli("compare", str(a1), str(a2), str(other))
+    assert result.returncode == 0, result.stderr
+    assert "Aaron_Peirsol_0001.jpg vs Aaron_Peirsol_0002.jpg" in result.stdout
+    lines = {line.split(":")[0]: line for line in result.stdout.splitlines() if " vs " in line}
+    assert lines["Aaron_Peirsol_0001.jpg vs Aaron_Peirsol_0002.jpg"].endswith("same person")
+    assert lines["Aaron_Peirsol_0001.jpg vs Abdullah_Gul_0001.jpg"].endswith("different people")
+
+
+def test_align_folder_resumes_and_lists_failures(tmp_path, lfw_root):
+    source = tmp_path / "in"
+    for name in ("Aaron_Peirsol/Aaron_Peirsol_0001.jpg", "Aaron_Peirsol/Aaron_Peirsol_0002.jpg"):
+        (source / Path(name).parent).mkdir(parents=True, exist_ok=True)
+        (source / name).write_bytes((lfw_root / lfw.IMAGES_SUBDIR / name).read_bytes())
+    (source / "Nobody").mkdir()
+    cv2.imwrite(str(source / "Nobody/Nobody_0001.png"), np.full((120, 120, 3), 200, np.uint8))
+    (source / "Nobody/Nobody_0002.jpg").write_bytes(b"")
+    out = tmp_path / "out"
+    result = run_cli("align", str(source), str(out), "--image-size", "160", "--margin", "32")
+    assert result.returncode == 0, result.stderr
+    assert "aligned=2" in result.stdout and "failed=2" in result.stdout
+    aligned = cv2.imread(str(out / "Aaron_Peirsol/Aaron_Peirsol_0001.png"))
+    assert aligned.shape == (160, 160, 3)
+    failed = (out / "failed.txt").read_text()
+    assert "Nobody_0001.png" in failed and "no face found" in failed and "Nobody_0002.jpg" in failed
+    again = run_cli("align", str(source), str(out), "--template", "112")
+    assert "skipped_existing=2" in again.stdout and "aligned=0" in again.stdout
