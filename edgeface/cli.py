@@ -149,6 +149,49 @@ def check_mtcnn(
         typer.echo(f"{key:22s} {report[key]}")
 
 
+@app.command()
+@guarded
+def convert(
+    fp32: bool = typer.Option(False, "--fp32"), fp16: bool = typer.Option(False, "--fp16"),
+    dynamic: bool = typer.Option(False, "--dynamic"), int8: bool = typer.Option(False, "--int8"),
+    edgetpu: bool = typer.Option(False, "--edgetpu", help="int8 with uint8 I/O, compiled when edgetpu_compiler exists"),
+    out: Path = typer.Option(Path("models"), help="output folder (manifest.json + .tflite files)"),
+    input_size: list[str] = typer.Option(["640x480", "250x250"], help="frame sizes WxH to export P-Nets for"),
+    min_face_size: float = typer.Option(20.0, help="smallest face (px) the P-Net pyramid covers"),
+    calibration_images: int = typer.Option(200, help="LFW images (not in pairs.txt) used for calibration"),
+    agreement_images: int = typer.Option(300, help="LFW pair images used to measure agreement with float"),
+    lfw_root: Optional[Path] = LfwOption,
+) -> None:
+    """Export MTCNN (+ the NNS2 FaceNet) to TFLite; fp32 is always written as the reference. Writes manifest.json."""
+    from edgeface.calibration.lfw_sets import CalibrationConfig
+    from edgeface.converters.export import ConvertConfig, Exporter, operating_point
+
+    variants = ["fp32"] + [name for name, on in (("fp16", fp16), ("dynamic", dynamic), ("int8", int8),
+                                                 ("edgetpu", edgetpu)) if on]
+    sizes = []
+    for text in input_size:
+        try:
+            width, height = (int(v) for v in text.lower().split("x"))
+        except ValueError:
+            fail(f"--input-size takes WxH, e.g. 640x480 (got {text!r})")
+        sizes.append((width, height))
+    config = ConvertConfig(out_dir=out, variants=tuple(variants), input_sizes=tuple(sizes), min_face_size=min_face_size,
+                           calibration=CalibrationConfig(images=calibration_images),
+                           agreement_images=agreement_images, lfw_root=lfw_root)
+    exporter = Exporter(config, log=typer.echo)
+    exporter.export_mtcnn()
+    has_facenet = exporter.export_facenet()
+    exporter.measure(has_facenet)
+    manifest = exporter.write_manifest(operating_point())
+    total = {}
+    for entry in manifest.models:
+        total.setdefault((entry.role.replace("_dynamic", ""), entry.variant), 0)
+        total[(entry.role.replace("_dynamic", ""), entry.variant)] += entry.bytes
+    for (role, variant), size in sorted(total.items()):
+        typer.echo(f"{role:8s} {variant:8s} {size / 1024:9.1f} KiB")
+    typer.echo(f"wrote {len(manifest.models)} models and {out / 'manifest.json'}")
+
+
 train_app = typer.Typer(no_args_is_help=True, help="Train the NNS2 FaceNet (recipe: docs/TRAINING.md).")
 app.add_typer(train_app, name="train")
 

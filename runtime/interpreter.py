@@ -36,6 +36,40 @@ def _interpreter_class():
         raise ModelError("no TFLite interpreter: pip install ai-edge-litert (or tflite-runtime)") from None
 
 
+def interpreter_from_bytes(model_bytes: bytes, num_threads: int | None = 1, default_delegates: bool = True,
+                           probe_size: int = 24):
+    """An allocated interpreter over in-memory model bytes (used to inspect what the converter produced).
+
+    With `default_delegates=False` the graph stays as written (no XNNPACK rewrite), which is what an op-level
+    check such as `edgetpu-check` must look at.
+    """
+    interpreter_class, backend = _interpreter_class()
+    kwargs = {"model_content": bytes(model_bytes), "num_threads": num_threads}
+    if not default_delegates:
+        module = __import__(interpreter_class.__module__, fromlist=["OpResolverType"])
+        kwargs["experimental_op_resolver_type"] = module.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    try:
+        interpreter = interpreter_class(**kwargs)
+        allocate(interpreter, probe_size)
+    except (ValueError, RuntimeError) as error:
+        raise ModelError(f"not a loadable TFLite model ({error})") from None
+    return interpreter
+
+
+def allocate(interpreter, probe_size: int = 24) -> None:
+    """Allocate tensors; dynamic input dimensions (a fully convolutional P-Net) get a probe size first."""
+    for detail in interpreter.get_input_details():
+        signature = detail.get("shape_signature", detail["shape"])
+        if any(v < 0 for v in signature):
+            interpreter.resize_tensor_input(detail["index"], [v if v > 0 else probe_size for v in signature])
+    interpreter.allocate_tensors()
+
+
+def static_shape(detail: dict) -> list[int]:
+    """A tensor's declared shape, -1 where it is dynamic."""
+    return [int(v) for v in detail.get("shape_signature", detail["shape"])]
+
+
 def backend_name() -> str:
     return _interpreter_class()[1]
 
@@ -48,7 +82,7 @@ def make_interpreter(model_path: str | os.PathLike, num_threads: int | None = No
         raise ModelError(f"{path}: model file not found")
     try:
         interpreter = interpreter_class(model_path=path, num_threads=num_threads, experimental_delegates=delegates)
-        interpreter.allocate_tensors()
+        allocate(interpreter)
     except (ValueError, RuntimeError) as error:
         raise ModelError(f"{path}: not a loadable TFLite model ({error})") from None
     return interpreter

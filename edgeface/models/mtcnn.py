@@ -55,8 +55,7 @@ def build_rnet():
     x = _conv_prelu(x, 48, 3, 2)
     x = keras.layers.MaxPooling2D(3, 2, padding="valid", name="pool2")(x)
     x = _conv_prelu(x, 64, 2, 3)
-    x = keras.layers.Permute((2, 1, 3), name="permute")(x)  # Caffe's flatten order
-    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Flatten(name="flatten")(x)  # Caffe's (W, H, C) order is folded into fc4's rows
     x = keras.layers.Dense(128, name="fc4")(x)
     x = keras.layers.PReLU(name="prelu4")(x)
     offsets = keras.layers.Dense(4, name="fc5-1")(x)
@@ -75,8 +74,7 @@ def build_onet():
     x = _conv_prelu(x, 64, 3, 3)
     x = keras.layers.MaxPooling2D(2, 2, padding="same", name="pool3")(x)
     x = _conv_prelu(x, 128, 2, 4)
-    x = keras.layers.Permute((2, 1, 3), name="permute")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Flatten(name="flatten")(x)  # Caffe's (W, H, C) order is folded into fc5's rows
     x = keras.layers.Dense(256, name="fc5")(x)
     x = keras.layers.PReLU(name="prelu5")(x)
     offsets = keras.layers.Dense(4, name="fc6-1")(x)
@@ -91,9 +89,28 @@ def load_weight_arrays(path: Path | None = None) -> dict[str, np.ndarray]:
         return {key: data[key] for key in data.files}
 
 
+# The first dense layer after the last convolution; its input was flattened in Caffe's (W, H, C) order.
+FLATTEN_DENSE = {"rnet": "fc4", "onet": "fc5"}
+
+
+def caffe_rows_to_hwc(kernel: np.ndarray, height: int, width: int, channels: int) -> np.ndarray:
+    """Reorder a dense kernel whose rows follow a (W, H, C) flatten so it takes Keras' (H, W, C) flatten.
+
+    The published nets were trained on Caffe's layout; folding the transpose into the weights keeps the
+    exported graph free of TRANSPOSE ops, which the Edge TPU does not run.
+    """
+    h, w, c = np.meshgrid(np.arange(height), np.arange(width), np.arange(channels), indexing="ij")
+    caffe_index = (w * height + h) * channels + c
+    return kernel[caffe_index.reshape(-1)]
+
+
 def set_weights(model, net: str, arrays: dict[str, np.ndarray]) -> None:
     for layer_name, count in LAYERS[net]:
-        model.get_layer(layer_name).set_weights([arrays[f"{net}/{layer_name}/{i}"] for i in range(count)])
+        values = [arrays[f"{net}/{layer_name}/{i}"] for i in range(count)]
+        if layer_name == FLATTEN_DENSE.get(net):
+            height, width, channels = model.get_layer("flatten").input.shape[1:]
+            values[0] = caffe_rows_to_hwc(values[0], height, width, channels)
+        model.get_layer(layer_name).set_weights(values)
 
 
 def build_all(arrays: dict[str, np.ndarray] | None = None) -> dict:

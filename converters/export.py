@@ -1,0 +1,209 @@
+"""`edgeface convert`: export MTCNN and the NNS2 FaceNet to TFLite variants, write manifest.json, measure drops.
+
+Files are named `<role>[_<H>x<W>]_<variant>.tflite`. Every file is written atomically and the manifest last,
+so a folder with a manifest is complete. Agreement with the float reference is measured on LFW pair images
+(never used for calibration) and recorded per model in the manifest; `edgeface eval --compare` runs the
+full 6,000-pair protocol.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edgeface.calibration.lfw_sets import (CalibrationConfig, compose_frames, describe, draw, facenet_inputs,
+                                           pnet_levels, stage_crops)
+from edgeface.converters.quantize import convert, name_outputs, tensor_infos
+from edgeface.fileio import atomic_write_bytes, atomic_write_text
+from edgeface.runtime.cascade import CascadeConfig
+from edgeface.runtime.manifest import MANIFEST_NAME, Manifest, ModelEntry, sha256_bytes
+
+MTCNN_PREPROCESSING = "RGB, (x - 127.5) / 128; P-Net on area-resized pyramid levels, R/O-Net on bilinear box crops"
+FACENET_PREPROCESSING = "RGB, 5-point similarity alignment to the 112x112 template, area-resize to 96x96, (x - 127.5) / 128"
+OUTPUT_MEANINGS = {"pnet": {2: "prob", 4: "offsets"}, "rnet": {2: "prob", 4: "offsets"},
+                   "onet": {2: "prob", 4: "offsets", 10: "landmarks"}, "facenet": {128: "embedding"}}
+
+
+@dataclass
+class ConvertConfig:
+    out_dir: Path = Path("models")
+    variants: tuple[str, ...] = ("fp32", "fp16", "dynamic", "int8", "edgetpu")
+    input_sizes: tuple[tuple[int, int], ...] = ((640, 480), (250, 250))  # (width, height): camera, LFW
+    min_face_size: float = 20.0
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
+    agreement_images: int = 300
+    lfw_root: Path | None = None
+
+
+def representative(samples: list[np.ndarray] | np.ndarray):
+    def generator():
+        for sample in samples:
+            yield [np.asarray(sample, np.float32)[None]]
+    return generator
+
+
+class Exporter:
+    def __init__(self, config: ConvertConfig, log=print) -> None:
+        from edgeface.lfw import locate_lfw
+
+        self.config = config
+        self.log = log
+        self.root = locate_lfw(config.lfw_root)
+        self.out = Path(config.out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.entries: list[ModelEntry] = []
+        self.cascade = CascadeConfig(min_face_size=config.min_face_size)
+
+    def write_model(self, role: str, variant: str, model_bytes: bytes, stem: str, preprocessing: str,
+                    calibration: str | None) -> ModelEntry:
+        file = f"{stem}_{variant}.tflite"
+        atomic_write_bytes(self.out / file, model_bytes)
+        inputs, outputs = tensor_infos(model_bytes)
+        entry = ModelEntry(role=role, variant=variant, file=file, sha256=sha256_bytes(model_bytes),
+                           bytes=len(model_bytes), inputs=inputs,
+                           outputs=name_outputs(outputs, OUTPUT_MEANINGS[role.replace("_dynamic", "")]),
+                           preprocessing=preprocessing, calibration=calibration)
+        self.entries.append(entry)
+        return entry
+
+    def export_variants(self, role: str, model, stem: str, samples, preprocessing: str, calibration: str) -> None:
+        for variant in self.config.variants:
+            quantized = variant in ("int8", "edgetpu")
+            data = convert(model, variant, representative(samples) if quantized else None)
+            entry = self.write_model(role, variant, data, stem, preprocessing, calibration if quantized else None)
+            if variant == "edgetpu":
+                entry.edgetpu = compile_edgetpu(self.out / entry.file)
+
+    # --- MTCNN -----------------------------------------------------------------------------------
+    def export_mtcnn(self) -> None:
+        from edgeface.models import mtcnn as mtcnn_models
+
+        arrays = mtcnn_models.load_weight_arrays()
+        float_nets = mtcnn_models.KerasMtcnnNets(arrays)
+        names = draw(self.root, self.config.calibration)
+        frames_all = []
+        for width, height in self.config.input_sizes:
+            frames = compose_frames(self.root, names, (width, height), self.config.calibration.seed)
+            frames_all += frames
+            levels = pnet_levels(frames, self.cascade)
+            self.log(f"P-Net {width}x{height}: {len(levels)} pyramid levels")
+            for (level_h, level_w), samples in sorted(levels.items(), reverse=True):
+                model = mtcnn_models.build_pnet(level_h, level_w)
+                mtcnn_models.set_weights(model, "pnet", arrays)
+                self.export_variants("pnet", fixed_batch(model), f"pnet_{level_h}x{level_w}", samples,
+                                     MTCNN_PREPROCESSING,
+                                     describe(self.config.calibration, f"{width}x{height} frames, pyramid level "
+                                                                       f"{level_h}x{level_w} ({len(samples)} levels)"))
+        dynamic = float_nets.models["pnet"]
+        self.write_model("pnet_dynamic", "fp32", convert(fixed_batch(dynamic), "fp32"), "pnet_dynamic",
+                         MTCNN_PREPROCESSING, None)
+        crops = stage_crops(frames_all, float_nets, self.cascade, self.config.calibration.max_crops,
+                            self.config.calibration.seed)
+        for role in ("rnet", "onet"):
+            self.log(f"{role}: {len(crops[role])} calibration crops")
+            self.export_variants(role, fixed_batch(float_nets.models[role]), role, crops[role], MTCNN_PREPROCESSING,
+                                 describe(self.config.calibration, f"{len(crops[role])} candidate crops of the "
+                                                                   "float cascade on the calibration frames"))
+
+    # --- FaceNet -------------------------------------------------------------------------------
+    def export_facenet(self) -> bool:
+        from edgeface.detector import FloatDetector
+        from edgeface.models.facenet import build_nns2
+        from edgeface.weights import WEIGHTS_DIR, checked_path
+
+        if not (WEIGHTS_DIR / "nns2_facenet.weights.h5").is_file():
+            self.log("NNS2 FaceNet: no shipped float weights yet (edgeface/weights/nns2_facenet.weights.h5); skipped")
+            return False
+        model = build_nns2()
+        model.load_weights(str(checked_path("nns2_facenet.weights.h5")))
+        names = draw(self.root, self.config.calibration)
+        samples = facenet_inputs(self.root, names, FloatDetector(self.cascade))
+        self.export_variants("facenet", fixed_batch(model), "facenet", samples, FACENET_PREPROCESSING,
+                             describe(self.config.calibration, f"{len(samples)} aligned faces"))
+        return True
+
+    # --- agreement with the float reference ------------------------------------------------------
+    def agreement_images(self) -> list[np.ndarray]:
+        from edgeface import lfw
+        from edgeface.runtime.images import read_rgb
+
+        names = lfw.pair_images(lfw.parse_pairs(self.root / "pairs.txt"))
+        step = max(1, len(names) // max(1, self.config.agreement_images))
+        return [read_rgb(self.root / lfw.IMAGES_SUBDIR / n) for n in names[::step][: self.config.agreement_images]]
+
+    def measure(self, has_facenet: bool) -> None:
+        """Record, per variant, detector agreement (LFW pair images) and embedding cosine vs float."""
+        from edgeface.agreement import detector_agreement, embedding_agreement
+        from edgeface.models.mtcnn import KerasMtcnnNets
+        from edgeface.runtime.manifest import Manifest
+        from edgeface.runtime.tflite_mtcnn import TfliteModel, TfliteMtcnnNets
+
+        images = self.agreement_images()
+        float_nets = KerasMtcnnNets()
+        draft = Manifest(models=self.entries)
+        faces = None
+        if has_facenet:
+            from edgeface.detector import FloatDetector
+            from edgeface.models.facenet import FloatFaceNet, model_input
+            from edgeface.runtime.align import align_five_points
+            from edgeface.runtime.cascade import pick_face
+
+            detector = FloatDetector(self.cascade)
+            picked = [(image, pick_face(detector.detect(image), image.shape)) for image in images]
+            faces = np.stack([align_five_points(im, f.landmarks, 112) for im, f in picked if f is not None])
+            reference = FloatFaceNet().embed(faces)
+        for variant in self.config.variants:
+            if variant == "edgetpu":
+                continue  # same graph as int8 with uint8 I/O; its numbers are int8's (and the TPU's own, when compiled)
+            nets = TfliteMtcnnNets(self.out, variant, draft)
+            result = detector_agreement(images, float_nets, nets, self.cascade)
+            self.log(f"MTCNN {variant} vs float: {json.dumps(result)}")
+            for entry in self.entries:
+                if entry.variant == variant and entry.role in ("pnet", "rnet", "onet"):
+                    entry.accuracy = {"mtcnn_cascade_vs_float": result}
+            if faces is not None:
+                entry = draft.find("facenet", variant)
+                model = TfliteModel(self.out, entry)
+                inputs = model_input(faces)
+                vectors = np.concatenate([model(inputs[i : i + 1])["embedding"] for i in range(len(inputs))])
+                entry.accuracy = {"embedding_vs_float": embedding_agreement(reference, vectors)}
+                self.log(f"FaceNet {variant} vs float: {json.dumps(entry.accuracy)}")
+
+    def write_manifest(self, operating_point: dict) -> Manifest:
+        manifest = Manifest(models=self.entries, operating_point=operating_point, created_by="edgeface convert",
+                            camera={"input_sizes": [list(s) for s in self.config.input_sizes],
+                                    "min_face_size": self.config.min_face_size,
+                                    "scale_factor": self.cascade.scale_factor,
+                                    "thresholds": list(self.cascade.thresholds)})
+        atomic_write_text(self.out / MANIFEST_NAME, manifest.to_json())
+        return manifest
+
+
+def fixed_batch(model):
+    """The same network with batch size 1 in its input signature (static shapes for TFLite/Edge TPU)."""
+    from tensorflow import keras
+
+    inputs = keras.Input(model.input.shape[1:], batch_size=1, name="image")
+    return keras.Model(inputs, model(inputs), name=model.name)
+
+
+def compile_edgetpu(path: Path) -> dict:
+    """Compile with edgetpu_compiler when it is installed; otherwise say clearly that and why it was skipped."""
+    compiler = shutil.which("edgetpu_compiler")
+    if compiler is None:
+        return {"compiled": False, "reason": "edgetpu_compiler not on PATH (Debian/Ubuntu x86-64 package "
+                                             "edgetpu-compiler from Coral's apt repository); model is Edge-TPU-ready int8"}
+    result = subprocess.run([compiler, "-s", "-o", str(path.parent), str(path)], capture_output=True, text=True)
+    return {"compiled": result.returncode == 0, "log": result.stdout[-4000:] + result.stderr[-1000:]}
+
+
+def operating_point() -> dict:
+    from edgeface.weights import WEIGHTS_DIR
+
+    path = WEIGHTS_DIR / "operating_points.json"
+    return json.loads(path.read_text()).get("nns2", {}) if path.is_file() else {}

@@ -1,0 +1,55 @@
+"""How closely a converted detector or embedder follows the float reference, face by face."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgeface.runtime.cascade import CascadeConfig, Face, detect_faces, pick_face
+from edgeface.runtime.geometry import iou
+
+
+def match_faces(reference: list[Face], candidate: list[Face], min_iou: float = 0.5) -> list[tuple[Face, Face | None]]:
+    """Each reference face with the candidate face that overlaps it most (None below `min_iou`)."""
+    pairs = []
+    for ref in reference:
+        best, best_iou = None, min_iou
+        for cand in candidate:
+            overlap = iou(ref.box, cand.box)
+            if overlap >= best_iou:
+                best, best_iou = cand, overlap
+        pairs.append((ref, best))
+    return pairs
+
+
+def detector_agreement(images: list[np.ndarray], reference_nets, candidate_nets, config: CascadeConfig) -> dict:
+    """Recall of the reference's faces, mean box IoU and mean landmark error (px) of the matched faces, and
+    agreement on the face the pipeline would pick."""
+    kept = total = 0
+    ious, landmark_errors, picked_same = [], [], []
+    for image in images:
+        reference = detect_faces(image, reference_nets, config)
+        candidate = detect_faces(image, candidate_nets, config)
+        for ref, cand in match_faces(reference, candidate):
+            total += 1
+            if cand is not None:
+                kept += 1
+                ious.append(iou(ref.box, cand.box))
+                landmark_errors.append(float(np.mean(np.linalg.norm(ref.landmarks - cand.landmarks, axis=1))))
+        ref_pick, cand_pick = pick_face(reference, image.shape), pick_face(candidate, image.shape)
+        if ref_pick is not None:
+            picked_same.append(cand_pick is not None and iou(ref_pick.box, cand_pick.box) >= 0.5)
+    return {
+        "images": len(images),
+        "reference_faces": total,
+        "recall": kept / total if total else 1.0,
+        "mean_box_iou": float(np.mean(ious)) if ious else 0.0,
+        "mean_landmark_error_px": float(np.mean(landmark_errors)) if landmark_errors else 0.0,
+        "picked_face_agreement": float(np.mean(picked_same)) if picked_same else 1.0,
+    }
+
+
+def embedding_agreement(reference: np.ndarray, candidate: np.ndarray) -> dict:
+    """Cosine similarity between the reference's and the candidate's embeddings of the same faces."""
+    cosine = np.sum(reference * candidate, axis=1) / (
+        np.linalg.norm(reference, axis=1) * np.linalg.norm(candidate, axis=1))
+    return {"faces": int(len(cosine)), "mean_cosine": float(np.mean(cosine)), "min_cosine": float(np.min(cosine))}

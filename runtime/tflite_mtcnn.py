@@ -1,0 +1,92 @@
+"""MTCNN on TFLite: the networks of a converted models folder behind the shared cascade interface.
+
+P-Net comes as one static-shape model per pyramid level size (what int8 and the Edge TPU need); a level size
+with no model of its own falls back to the dynamic-shape float P-Net when the folder has one. R-Net and
+O-Net take one crop per call (batch 1, static), as the Edge TPU requires.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edgeface.runtime import interpreter as tfl
+from edgeface.runtime.manifest import Manifest, ManifestError, ModelEntry, load_manifest
+
+
+class TfliteModel:
+    """One TFLite model with its manifest entry: float in, float out (quantization handled here)."""
+
+    def __init__(self, folder: Path, entry: ModelEntry, num_threads: int | None = 1, delegates: list | None = None):
+        self.entry = entry
+        self.interpreter = tfl.make_interpreter(folder / entry.file, num_threads, delegates)
+        self.input = self.interpreter.get_input_details()[0]
+        details = {d["name"]: d for d in self.interpreter.get_output_details()}
+        try:
+            self.outputs = {meaning: details[t.name] for meaning, t in entry.outputs.items()}
+        except KeyError as error:
+            raise ManifestError(f"{entry.file}: output {error} named in the manifest is not in the model") from None
+        expected = [int(v) for v in entry.inputs[0].shape]
+        actual = tfl.static_shape(self.input)
+        if expected != actual:
+            raise ManifestError(f"{entry.file}: input shape {actual} differs from the manifest's {expected}")
+
+    def __call__(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        if tuple(self.input["shape"]) != batch.shape:
+            self.interpreter.resize_tensor_input(self.input["index"], batch.shape)
+            self.interpreter.allocate_tensors()
+            self.input = self.interpreter.get_input_details()[0]
+            self.outputs = {k: next(d for d in self.interpreter.get_output_details() if d["name"] == v["name"])
+                            for k, v in self.outputs.items()}
+        self.interpreter.set_tensor(self.input["index"], tfl.quantize(batch, self.input))
+        self.interpreter.invoke()
+        return {k: tfl.dequantize(self.interpreter.get_tensor(d["index"]), d) for k, d in self.outputs.items()}
+
+
+class TfliteMtcnnNets:
+    """`MtcnnNets` over a models folder, for one variant (fp32, fp16, dynamic, int8, edgetpu)."""
+
+    def __init__(self, folder: str | Path, variant: str = "int8", manifest: Manifest | None = None,
+                 num_threads: int | None = 1) -> None:
+        self.folder = Path(folder)
+        self.manifest = manifest or load_manifest(self.folder)
+        self.variant = variant
+        self.pnets: dict[tuple[int, int], TfliteModel] = {}
+        for entry in self.manifest.models:
+            if entry.role == "pnet" and entry.variant == variant:
+                self.pnets[entry.input_hw] = TfliteModel(self.folder, entry, num_threads)
+        dynamic = self.manifest.find("pnet_dynamic", "fp32")
+        self.pnet_dynamic = TfliteModel(self.folder, dynamic, num_threads) if dynamic else None
+        stages = {}
+        for role in ("rnet", "onet"):
+            entry = self.manifest.find(role, variant)
+            if entry is None:
+                raise ManifestError(f"{self.folder}: no {variant} {role} in the manifest")
+            stages[role] = TfliteModel(self.folder, entry, num_threads)
+        self._rnet, self._onet = stages["rnet"], stages["onet"]
+
+    def pnet(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        model = self.pnets.get(image.shape[:2]) or self.pnet_dynamic
+        if model is None:
+            sizes = ", ".join(f"{h}x{w}" for h, w in sorted(self.pnets))
+            raise ManifestError(f"no {self.variant} P-Net for a {image.shape[0]}x{image.shape[1]} pyramid level "
+                                f"(have {sizes}); convert with --input-size for this frame size")
+        out = model(image[None].astype(np.float32))
+        return out["prob"][0, :, :, 1], out["offsets"][0]
+
+    def _per_crop(self, model: TfliteModel, crops: np.ndarray) -> dict[str, np.ndarray]:
+        results = [model(crop[None].astype(np.float32)) for crop in crops]
+        return {k: np.concatenate([r[k] for r in results]) for k in model.outputs}
+
+    def rnet(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if len(crops) == 0:
+            return np.zeros((0,)), np.zeros((0, 4))
+        out = self._per_crop(self._rnet, crops)
+        return out["prob"][:, 1], out["offsets"]
+
+    def onet(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if len(crops) == 0:
+            return np.zeros((0,)), np.zeros((0, 4)), np.zeros((0, 10))
+        out = self._per_crop(self._onet, crops)
+        return out["prob"][:, 1], out["offsets"], out["landmarks"]
