@@ -192,6 +192,24 @@ def convert(
     typer.echo(f"wrote {len(manifest.models)} models and {out / 'manifest.json'}")
 
 
+@app.command("edgetpu-check")
+@guarded
+def edgetpu_check(models: list[Path] = typer.Argument(..., help=".tflite files (or a folder of them)")) -> None:
+    """Report every op/tensor that would not map to a Coral Edge TPU; exit 1 if any model has one."""
+    from edgeface.converters.edgetpu import check_model
+
+    files = [f for m in models for f in (sorted(m.glob("*.tflite")) if m.is_dir() else [m])]
+    if not files:
+        fail("no .tflite files given")
+    reports = [check_model(f) for f in files]
+    for report in reports:
+        typer.echo(report.text())
+    bad = [r for r in reports if not r.ok]
+    typer.echo(f"{len(reports) - len(bad)} of {len(reports)} models are Edge-TPU-ready")
+    if bad:
+        raise typer.Exit(1)
+
+
 train_app = typer.Typer(no_args_is_help=True, help="Train the NNS2 FaceNet (recipe: docs/TRAINING.md).")
 app.add_typer(train_app, name="train")
 
