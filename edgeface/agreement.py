@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from edgeface.runtime.cascade import CascadeConfig, Face, detect_faces, pick_face
@@ -21,12 +23,13 @@ def match_faces(reference: list[Face], candidate: list[Face], min_iou: float = 0
     return pairs
 
 
-def detector_agreement(images: list[np.ndarray], reference_nets, candidate_nets, config: CascadeConfig) -> dict:
+def detector_agreement(images: Iterable[np.ndarray], reference_nets, candidate_nets, config: CascadeConfig) -> dict:
     """Recall of the reference's faces, mean box IoU and mean landmark error (px) of the matched faces, and
     agreement on the face the pipeline would pick."""
-    kept = total = 0
+    kept = total = count = 0
     ious, landmark_errors, picked_same = [], [], []
     for image in images:
+        count += 1
         reference = detect_faces(image, reference_nets, config)
         candidate = detect_faces(image, candidate_nets, config)
         for ref, cand in match_faces(reference, candidate):
@@ -39,7 +42,7 @@ def detector_agreement(images: list[np.ndarray], reference_nets, candidate_nets,
         if ref_pick is not None:
             picked_same.append(cand_pick is not None and iou(ref_pick.box, cand_pick.box) >= 0.5)
     return {
-        "images": len(images),
+        "images": count,
         "reference_faces": total,
         "recall": kept / total if total else 1.0,
         "mean_box_iou": float(np.mean(ious)) if ious else 0.0,

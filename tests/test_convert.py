@@ -1,0 +1,129 @@
+"""The converter on the real weights and real LFW calibration data, and the int8 MTCNN gate on full LFW."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgeface import lfw
+from edgeface.runtime.manifest import ManifestError, load_manifest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory, lfw_root) -> Path:
+    out = tmp_path_factory.mktemp("models")
+    result = subprocess.run(
+        [sys.executable, "-m", "edgeface.cli", "convert", "--int8", "--edgetpu", "--out", str(out), "--input-size",
+         "250x250", "--input-size", "640x480", "--calibration-images", "120", "--agreement-images", "40",
+         "--lfw", str(lfw_root)], capture_output=True, text=True, cwd=REPO, timeout=3000)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def test_manifest_describes_every_file(models_dir):
+    manifest = load_manifest(models_dir)
+    files = {p.name for p in models_dir.glob("*.tflite")}
+    assert files == {e.file for e in manifest.models}
+    for role in ("rnet", "onet"):
+        assert manifest.variants(role) == ["fp32", "int8", "edgetpu"]
+    int8 = [e for e in manifest.models if e.variant == "int8"]
+    assert all(e.inputs[0].dtype == "int8" and e.inputs[0].scale > 0 for e in int8)
+    assert all(all(t.dtype == "int8" for t in e.outputs.values()) for e in int8)
+    assert all(e.inputs[0].dtype == "uint8" for e in manifest.models if e.variant == "edgetpu")
+    assert all(e.calibration and "not in pairs.txt" in e.calibration for e in int8)
+    pnet_sizes = {e.input_hw for e in manifest.models if e.role == "pnet" and e.variant == "int8"}
+    assert (150, 150) in pnet_sizes and (288, 384) in pnet_sizes  # first pyramid level of 250x250 and 640x480
+    onet = manifest.find("onet", "int8")
+    agreement = onet.accuracy["mtcnn_cascade_vs_float"]
+    assert agreement["recall"] >= 0.97 and agreement["mean_landmark_error_px"] < 2.0
+
+
+def test_tampered_or_missing_model_is_refused(models_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(models_dir, copy)
+    target = copy / "rnet_int8.tflite"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    target.write_bytes(bytes(data))
+    with pytest.raises(ManifestError, match="rnet_int8.tflite: sha256/size differ"):
+        load_manifest(copy)
+    target.unlink()
+    with pytest.raises(ManifestError, match="missing"):
+        load_manifest(copy)
+    (copy / "manifest.json").write_text("{not json")
+    with pytest.raises(ManifestError, match="not a valid edgeface manifest"):
+        load_manifest(copy)
+
+
+def test_int8_models_pass_edgetpu_check_and_float_ones_do_not(models_dir):
+    from edgeface.converters.edgetpu import check_model
+
+    manifest = load_manifest(models_dir)
+    for entry in manifest.models:
+        report = check_model(models_dir / entry.file)
+        if entry.variant in ("int8", "edgetpu"):
+            assert report.ok, report.text()
+        else:
+            assert not report.ok
+    result = subprocess.run([sys.executable, "-m", "edgeface.cli", "edgetpu-check", str(models_dir / "rnet_fp32.tflite")],
+                            capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 1 and "float32" in result.stdout
+
+
+def test_conversion_is_deterministic(lfw_root):
+    from edgeface.converters.export import fixed_batch, representative
+    from edgeface.converters.quantize import convert
+    from edgeface.models.mtcnn import build_all
+
+    rnet = fixed_batch(build_all()["rnet"])
+    samples = np.random.default_rng(3).uniform(-1, 1, (30, 24, 24, 3)).astype(np.float32)
+    first = convert(rnet, "int8", representative(samples))
+    second = convert(rnet, "int8", representative(samples))
+    assert first == second
+
+
+def test_runtime_detects_with_tflite_and_never_imports_tensorflow(models_dir, lfw_root, tmp_path):
+    blocker = tmp_path / "blocker" / "tensorflow"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('TensorFlow must not be imported by the runtime')\n")
+    image = lfw_root / lfw.IMAGES_SUBDIR / "Aaron_Peirsol/Aaron_Peirsol_0001.jpg"
+    code = (
+        "import sys, json\n"
+        "from edgeface.runtime.tflite_mtcnn import TfliteMtcnnNets\n"
+        "from edgeface.runtime.cascade import detect_faces\n"
+        "from edgeface.runtime.images import read_rgb\n"
+        f"faces = detect_faces(read_rgb({str(image)!r}), TfliteMtcnnNets({str(models_dir)!r}, 'int8'))\n"
+        "assert 'tensorflow' not in sys.modules or sys.modules['tensorflow'] is None\n"
+        "print(json.dumps([f.to_dict() for f in faces]))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=f"{blocker.parent}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    faces = json.loads(result.stdout.strip().splitlines()[-1])
+    assert len(faces) >= 1 and faces[0]["score"] > 0.9
+
+
+def test_int8_mtcnn_gate_on_all_lfw_pair_images(models_dir, lfw_root, float_detector):
+    """Issue gate: int8 MTCNN keeps >= 99.5% of the float detections, mean landmark error <= 1.5 px."""
+    from edgeface.agreement import detector_agreement
+    from edgeface.runtime.images import read_rgb
+    from edgeface.runtime.tflite_mtcnn import TfliteMtcnnNets
+
+    names = lfw.pair_images(lfw.parse_pairs(lfw_root / "pairs.txt"))
+    images = (read_rgb(lfw_root / lfw.IMAGES_SUBDIR / n) for n in names)
+    result = detector_agreement(images, float_detector.nets, TfliteMtcnnNets(models_dir, "int8"),
+                                float_detector.config)
+    print(json.dumps(result))
+    assert result["images"] == 7701
+    assert result["recall"] >= 0.995
+    assert result["mean_landmark_error_px"] <= 1.5
