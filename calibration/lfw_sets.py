@@ -72,10 +72,10 @@ def pnet_levels(frames: list[np.ndarray], config: CascadeConfig) -> dict[tuple[i
     levels: dict[tuple[int, int], list[np.ndarray]] = {}
     for frame in frames:
         height, width = frame.shape[:2]
+        frame = frame.astype(np.float32)
         for scale in geometry.pyramid_scales(height, width, config.min_face_size, config.scale_factor):
             level_h, level_w = geometry.scaled_size(height, width, scale)
-            levels.setdefault((level_h, level_w), []).append(
-                geometry.normalize_pixels(geometry.resize_area(frame, level_h, level_w)))
+            levels.setdefault((level_h, level_w), []).append(geometry.pyramid_level(frame, level_h, level_w))
     return levels
 
 

@@ -70,10 +70,11 @@ class Face:
 
 def _pnet_stage(image: np.ndarray, nets: MtcnnNets, config: CascadeConfig) -> np.ndarray:
     height, width = image.shape[:2]
+    image = image.astype(np.float32)
     per_scale = []
     for scale in geometry.pyramid_scales(height, width, config.min_face_size, config.scale_factor):
         level_h, level_w = geometry.scaled_size(height, width, scale)
-        level = geometry.normalize_pixels(geometry.resize_area(image, level_h, level_w))
+        level = geometry.pyramid_level(image, level_h, level_w)
         prob, reg = nets.pnet(level)
         candidates = geometry.pnet_candidates(prob, reg, scale, config.thresholds[0])
         per_scale.append(candidates[geometry.nms(candidates, config.pnet_nms_per_scale)])

@@ -39,6 +39,12 @@ def resize_area(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
 
 
+def pyramid_level(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """One normalised P-Net input level. The resize runs in float32: rounding the level to uint8 first (what
+    cv2 does for uint8 input) shifts P-Net's near-tie candidates enough to change which face box wins."""
+    return normalize_pixels(resize_area(image.astype(np.float32, copy=False), height, width))
+
+
 def normalize_pixels(image: np.ndarray) -> np.ndarray:
     """MTCNN input scaling: (x - 127.5) / 128."""
     return (image.astype(np.float32) - 127.5) * 0.0078125
