@@ -24,7 +24,6 @@ from edgeface.runtime.cascade import CascadeConfig
 from edgeface.runtime.manifest import MANIFEST_NAME, Manifest, ModelEntry, sha256_bytes
 
 MTCNN_PREPROCESSING = "RGB, (x - 127.5) / 128; P-Net on area-resized pyramid levels, R/O-Net on bilinear box crops"
-FACENET_PREPROCESSING = "RGB, 5-point similarity alignment to the 112x112 template, area-resize to 96x96, (x - 127.5) / 128"
 OUTPUT_MEANINGS = {"pnet": {2: "prob", 4: "offsets"}, "rnet": {2: "prob", 4: "offsets"},
                    "onet": {2: "prob", 4: "offsets", 10: "landmarks"}, "facenet": {128: "embedding"}}
 
@@ -113,7 +112,7 @@ class Exporter:
     # --- FaceNet -------------------------------------------------------------------------------
     def export_facenet(self) -> bool:
         from edgeface.detector import FloatDetector
-        from edgeface.models.facenet import build_nns2
+        from edgeface.models.facenet import PREPROCESSING, build_nns2
         from edgeface.weights import WEIGHTS_DIR, checked_path
 
         if not (WEIGHTS_DIR / "nns2_facenet.weights.h5").is_file():
@@ -123,7 +122,7 @@ class Exporter:
         model.load_weights(str(checked_path("nns2_facenet.weights.h5")))
         names = draw(self.root, self.config.calibration)
         samples = facenet_inputs(self.root, names, FloatDetector(self.cascade))
-        self.export_variants("facenet", fixed_batch(model), "facenet", samples, FACENET_PREPROCESSING,
+        self.export_variants("facenet", fixed_batch(model), "facenet", samples, PREPROCESSING,
                              describe(self.config.calibration, f"{len(samples)} aligned faces"))
         return True
 

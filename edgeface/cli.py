@@ -192,6 +192,15 @@ def convert(
     typer.echo(f"wrote {len(manifest.models)} models and {out / 'manifest.json'}")
 
 
+@app.command()
+@guarded
+def info(model: str = typer.Argument(..., help="nns2 | pnet | rnet | onet, or a .tflite file")) -> None:
+    """Parameters, multiply-accumulates per face, input size and preprocessing of a model."""
+    from edgeface.model_info import describe_model
+
+    typer.echo(describe_model(model))
+
+
 @app.command("edgetpu-check")
 @guarded
 def edgetpu_check(models: list[Path] = typer.Argument(..., help=".tflite files (or a folder of them)")) -> None:

@@ -18,7 +18,7 @@ from edgeface.runtime.geometry import iou
 from edgeface.runtime.images import read_rgb
 
 
-def run_check(root: Path, limit: int | None = None, progress: bool = True) -> dict:
+def run_check(root: Path, limit: int | None = None, stride: int = 1, progress: bool = True) -> dict:
     from tqdm import tqdm
 
     try:
@@ -27,7 +27,7 @@ def run_check(root: Path, limit: int | None = None, progress: bool = True) -> di
         raise RuntimeError("check-mtcnn needs the reference package: pip install mtcnn==1.0.0") from None
     from edgeface.detector import FloatDetector
 
-    names = lfw.pair_images(lfw.parse_pairs(root / "pairs.txt"))[:limit]
+    names = lfw.pair_images(lfw.parse_pairs(root / "pairs.txt"))[::stride][:limit]
     ours, reference = FloatDetector(), MTCNN()
     ious, ours_ms, ref_ms, not_found, low = [], [], [], [], []
     for name in tqdm(names, desc="mtcnn check", disable=not progress, mininterval=5):

@@ -5,7 +5,8 @@ own net of that class, chosen to quantize cleanly and to map fully onto a Coral 
 DepthwiseConv2D, batch norm (folded into the convolutions at export), ReLU6, max pooling, concatenation and
 addition, then a global depthwise convolution head (keeps spatial information that average pooling throws
 away, as in MobileFaceNet) and a 128-D linear embedding followed by L2 normalisation.
-Input: 112x112 RGB aligned with the 5-point template, scaled (x - 127.5) / 128.
+Input: 96x96 RGB: the face aligned with the 5-point template at 112x112 (the teachers' crop, so training can
+use their targets), area-resized to 96x96, scaled (x - 127.5) / 128.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 INPUT_SIZE = 96  # faces are aligned at 112x112 (the teachers' crop) and area-resized to 96
 ALIGN_SIZE = 112
+PREPROCESSING = "RGB, 5-point similarity alignment to the 112x112 template, area-resize to 96x96, (x - 127.5) / 128"
 EMBEDDING_DIM = 128
 
 
