@@ -56,3 +56,25 @@ def embedding_agreement(reference: np.ndarray, candidate: np.ndarray) -> dict:
     cosine = np.sum(reference * candidate, axis=1) / (
         np.linalg.norm(reference, axis=1) * np.linalg.norm(candidate, axis=1))
     return {"faces": int(len(cosine)), "mean_cosine": float(np.mean(cosine)), "min_cosine": float(np.min(cosine))}
+
+
+def match_faces_summary(reference: list[Face | None], candidate: list[Face | None]) -> dict:
+    """Agreement of the picked faces of two detectors over the same images (None = no face)."""
+    found = [r is not None for r in reference]
+    kept, ious, errors = 0, [], []
+    for ref, cand in zip(reference, candidate):
+        if ref is None:
+            continue
+        if cand is not None and iou(ref.box, cand.box) >= 0.5:
+            kept += 1
+            ious.append(iou(ref.box, cand.box))
+            errors.append(float(np.mean(np.linalg.norm(ref.landmarks - cand.landmarks, axis=1))))
+    total = int(np.sum(found))
+    return {
+        "images": len(reference),
+        "reference_faces": total,
+        "faces_kept": kept,
+        "recall": kept / total if total else 1.0,
+        "mean_box_iou": float(np.mean(ious)) if ious else 0.0,
+        "mean_landmark_error_px": float(np.mean(errors)) if errors else 0.0,
+    }

@@ -75,15 +75,22 @@ def eval_command(
     roc: Optional[Path] = typer.Option(None, help="ROC PNG path (default: next to the JSON)"),
     flip: bool = typer.Option(True, help="also report horizontal-flip embedding fusion"),
     max_pairs_per_fold: Optional[int] = typer.Option(None, help="use fewer pairs (quick look; not the protocol)"),
+    compare: bool = typer.Option(False, "--compare", help="detector {float, int8} x embedder {float, int8} "
+                                                          "from a converted models folder"),
+    models: Path = typer.Option(Path("models"), help="--compare: folder written by `edgeface convert`"),
+    variant: str = typer.Option("int8", help="--compare: the converted variant to compare with float"),
 ) -> None:
     """Run detect → align → embed → the 10-fold LFW protocol; write a JSON report and a ROC PNG."""
-    from edgeface.evaluate import run_eval
+    from edgeface.evaluate import run_compare, run_eval
     from edgeface.fileio import atomic_write_json
     from edgeface.lfw import locate_lfw
     from edgeface.protocol import plot_roc
 
     root = locate_lfw(lfw_root)
-    report, curves = run_eval(root, embedder, flip=flip, max_pairs_per_fold=max_pairs_per_fold)
+    if compare:
+        report, curves = run_compare(root, models, variant, flip=flip)
+    else:
+        report, curves = run_eval(root, embedder, flip=flip, max_pairs_per_fold=max_pairs_per_fold)
     roc = roc or out.with_suffix(".png")
     report["roc_png"] = str(roc)
     plot_roc(curves, roc, title=f"LFW ROC, {report['pairs']} pairs")

@@ -33,9 +33,26 @@ class EmbeddedImages:
         return self.plain
 
 
-def embed_images(root: Path, names: list[str], detector, embedder: Embedder, flip: bool = True,
-                 batch: int = 64, progress: bool = True) -> EmbeddedImages:
-    """Detect, align and embed every image (and its mirror image when `flip`)."""
+def detect_all(root: Path, names: list[str], detector, progress: bool = True) -> tuple[list, list[float]]:
+    """The chosen face (or None) for every image, and the detection time of each."""
+    from tqdm import tqdm
+
+    faces, seconds = [], []
+    for name in tqdm(names, desc="detect", disable=not progress, mininterval=5):
+        try:
+            image = read_rgb(root / lfw.IMAGES_SUBDIR / name)
+        except ImageError:
+            faces.append(None)
+            continue
+        start = time.perf_counter()
+        faces.append(pick_face(detector.detect(image), image.shape))
+        seconds.append(time.perf_counter() - start)
+    return faces, seconds
+
+
+def embed_detected(root: Path, names: list[str], faces: list, embedder: Embedder, flip: bool = True,
+                   batch: int = 64, progress: bool = True) -> EmbeddedImages:
+    """Align and embed each detected face (and its mirror image when `flip`); images without a face stay NaN."""
     from tqdm import tqdm
 
     plain = np.full((len(names), embedder.dim), np.nan, np.float32)
@@ -55,22 +72,24 @@ def embed_images(root: Path, names: list[str], detector, embedder: Embedder, fli
         result.embed_seconds += time.perf_counter() - start
         pending.clear()
 
-    for row, name in enumerate(tqdm(names, desc="detect+embed", disable=not progress, mininterval=5)):
-        try:
-            image = read_rgb(root / lfw.IMAGES_SUBDIR / name)
-        except ImageError:
-            result.missing.append(name)
-            continue
-        start = time.perf_counter()
-        face = pick_face(detector.detect(image), image.shape)
-        result.detect_seconds.append(time.perf_counter() - start)
+    for row, (name, face) in enumerate(tqdm(list(zip(names, faces)), desc=f"embed {embedder.name}",
+                                            disable=not progress, mininterval=5)):
         if face is None:
             result.missing.append(name)
             continue
-        pending.append((row, embedder.align(image, face)))
+        pending.append((row, embedder.align(read_rgb(root / lfw.IMAGES_SUBDIR / name), face)))
         if len(pending) >= batch:
             flush()
     flush()
+    return result
+
+
+def embed_images(root: Path, names: list[str], detector, embedder: Embedder, flip: bool = True,
+                 progress: bool = True) -> EmbeddedImages:
+    """Detect, align and embed every image (and its mirror image when `flip`)."""
+    faces, seconds = detect_all(root, names, detector, progress)
+    result = embed_detected(root, names, faces, embedder, flip, progress=progress)
+    result.detect_seconds = seconds
     return result
 
 
@@ -123,5 +142,58 @@ def run_eval(root: Path, embedder_name: str, flip: bool = True, max_pairs_per_fo
             "embed_ms_per_face": 1000 * embedded.embed_seconds / max(1, faces * (2 if flip else 1)),
         },
         "results": {label: report.summary() for label, report in curves.items()},
+    }
+    return report, curves
+
+
+def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool = False,
+                progress: bool = True) -> tuple[dict, dict[str, protocol.VerificationReport]]:
+    """`edgeface eval --compare`: detector {float, VARIANT} x embedder {float, VARIANT} on all 6,000 pairs, plus
+    the detector's agreement with float on every pair image."""
+    from edgeface.agreement import match_faces_summary
+    from edgeface.detector import FloatDetector
+    from edgeface.models.facenet import FloatFaceNet
+    from edgeface.runtime.cascade import CascadeConfig
+    from edgeface.runtime.manifest import load_manifest
+    from edgeface.runtime.tflite_facenet import TfliteFaceNet
+    from edgeface.runtime.tflite_mtcnn import TfliteMtcnnNets
+
+    manifest = load_manifest(models_dir)
+    pairs = lfw.parse_pairs(root / "pairs.txt")
+    names = lfw.pair_images(pairs)
+    lfw.check_images_exist(root, names)
+    float_detector = FloatDetector()
+
+    class QuantizedDetector:
+        config = CascadeConfig(min_face_size=manifest.camera.get("min_face_size", 20.0))
+        nets = TfliteMtcnnNets(models_dir, variant, manifest)
+
+        def detect(self, image):
+            from edgeface.runtime.cascade import detect_faces
+
+            return detect_faces(image, self.nets, self.config)
+
+    detectors = {"float": float_detector, variant: QuantizedDetector()}
+    embedders = {"float": FloatFaceNet(), variant: TfliteFaceNet(models_dir, variant, manifest)}
+    detections, timings = {}, {}
+    for label, detector in detectors.items():
+        detections[label], seconds = detect_all(root, names, detector, progress)
+        timings[f"detect_{label}_ms_median"] = 1000 * float(np.median(seconds))
+    curves, results = {}, {}
+    for det_label, faces in detections.items():
+        for emb_label, embedder in embedders.items():
+            embedded = embed_detected(root, names, faces, embedder, flip, progress=progress)
+            key = f"detector {det_label} + embedder {emb_label}"
+            curves[key] = verify(pairs, embedded, flip)
+            results[key] = {**curves[key].summary(), "images_without_face": len(embedded.missing)}
+    reference, deployed = "detector float + embedder float", f"detector {variant} + embedder {variant}"
+    report = {
+        "lfw_root": str(root), "models_dir": str(models_dir), "variant": variant, "pairs": len(pairs),
+        "images": len(names), "flip": flip, "results": results, "timing": timings,
+        "deployed_drop": {
+            "accuracy_points": 100 * (results[reference]["accuracy_mean"] - results[deployed]["accuracy_mean"]),
+            "val_points": 100 * (results[reference]["val"] - results[deployed]["val"]),
+        },
+        "mtcnn_agreement": match_faces_summary(detections["float"], detections[variant]),
     }
     return report, curves

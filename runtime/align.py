@@ -77,3 +77,8 @@ def resize_faces(crops: np.ndarray, size: int) -> np.ndarray:
     if crops.shape[1] == size:
         return crops
     return np.stack([cv2.resize(c, (size, size), interpolation=cv2.INTER_AREA) for c in crops])
+
+
+def embedder_input(crops: np.ndarray, size: int) -> np.ndarray:
+    """Aligned uint8 crops → float embedder input: area-resize to size x size, then (x - 127.5) / 128."""
+    return (resize_faces(crops, size).astype(np.float32) - 127.5) / 128.0

@@ -99,10 +99,10 @@ def build_nns2(input_size: int = INPUT_SIZE, embedding_dim: int = EMBEDDING_DIM)
 
 
 def model_input(crops: np.ndarray) -> np.ndarray:
-    """112x112 aligned uint8 crops → the network's float input: area-resize to 96, then (x - 127.5) / 128."""
-    from edgeface.runtime.align import resize_faces
+    """112x112 aligned uint8 crops → the network's float input (area-resize to 96, (x - 127.5) / 128)."""
+    from edgeface.runtime.align import embedder_input
 
-    return (resize_faces(crops, INPUT_SIZE).astype(np.float32) - 127.5) / 128.0
+    return embedder_input(crops, INPUT_SIZE)
 
 
 def count_macs(model) -> int:
