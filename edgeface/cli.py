@@ -81,6 +81,8 @@ def eval_command(
     variant: str = typer.Option("int8", help="--compare: the converted variant to compare with float"),
 ) -> None:
     """Run detect → align → embed → the 10-fold LFW protocol; write a JSON report and a ROC PNG."""
+    import json
+
     from edgeface.evaluate import run_compare, run_eval
     from edgeface.fileio import atomic_write_json
     from edgeface.lfw import locate_lfw
@@ -99,7 +101,12 @@ def eval_command(
         typer.echo(f"{label:28s} acc {100 * result['accuracy_mean']:.2f}% ± {100 * result['accuracy_std']:.2f}  "
                    f"VAL@FAR=1e-3 {100 * result['val']:.2f}%  AUC {result['auc']:.4f}  EER {100 * result['eer']:.2f}%  "
                    f"threshold {result['euclidean_threshold_accuracy']:.3f}")
-    typer.echo(f"images without a face: {report['images_without_face']} of {report['images']}; wrote {out} and {roc}")
+    if "images_without_face" in report:
+        typer.echo(f"images without a face: {report['images_without_face']} of {report['images']}")
+    if "deployed_drop" in report:
+        typer.echo(f"deployed {variant} drop vs float: {json.dumps(report['deployed_drop'])}")
+        typer.echo(f"MTCNN {variant} vs float: {json.dumps(report['mtcnn_agreement'])}")
+    typer.echo(f"wrote {out} and {roc}")
 
 
 @app.command()
@@ -206,6 +213,30 @@ def info(model: str = typer.Argument(..., help="nns2 | pnet | rnet | onet, or a 
     from edgeface.model_info import describe_model
 
     typer.echo(describe_model(model))
+
+
+@app.command()
+@guarded
+def bench(
+    models: Path = typer.Option(Path("models"), help="folder written by `edgeface convert`"),
+    out: Path = typer.Option(Path("reports/bench.json"), help="JSON report path"),
+    repeats: int = typer.Option(10, help="timed runs per configuration (after 2 warm-up runs)"),
+    lfw_root: Optional[Path] = LfwOption,
+) -> None:
+    """Per-stage latency (1 thread and all threads) of every converted variant, and model sizes."""
+    import os
+
+    from edgeface.bench import run_bench, table
+    from edgeface.fileio import atomic_write_json
+    from edgeface.lfw import IMAGES_SUBDIR, locate_lfw
+    from edgeface.runtime.images import read_rgb
+
+    image = read_rgb(locate_lfw(lfw_root) / IMAGES_SUBDIR / "Aaron_Peirsol/Aaron_Peirsol_0001.jpg")
+    threads = sorted({1, os.cpu_count() or 1})
+    report = run_bench(models, image, threads, repeats)
+    atomic_write_json(out, report)
+    typer.echo(table(report))
+    typer.echo(f"wrote {out}")
 
 
 @app.command("edgetpu-check")

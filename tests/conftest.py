@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +26,14 @@ def float_detector():
     from edgeface.detector import FloatDetector
 
     return FloatDetector()
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory, lfw_root) -> Path:
+    out = tmp_path_factory.mktemp("models")
+    result = subprocess.run(
+        [sys.executable, "-m", "edgeface.cli", "convert", "--int8", "--edgetpu", "--out", str(out), "--input-size",
+         "250x250", "--input-size", "640x480", "--calibration-images", "120", "--agreement-images", "40",
+         "--lfw", str(lfw_root)], capture_output=True, text=True, cwd=REPO, timeout=3000)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out

@@ -17,17 +17,6 @@ from edgeface.runtime.manifest import ManifestError, load_manifest
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="session")
-def models_dir(tmp_path_factory, lfw_root) -> Path:
-    out = tmp_path_factory.mktemp("models")
-    result = subprocess.run(
-        [sys.executable, "-m", "edgeface.cli", "convert", "--int8", "--edgetpu", "--out", str(out), "--input-size",
-         "250x250", "--input-size", "640x480", "--calibration-images", "120", "--agreement-images", "40",
-         "--lfw", str(lfw_root)], capture_output=True, text=True, cwd=REPO, timeout=3000)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return out
-
-
 def test_manifest_describes_every_file(models_dir):
     manifest = load_manifest(models_dir)
     files = {p.name for p in models_dir.glob("*.tflite")}

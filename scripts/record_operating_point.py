@@ -1,0 +1,43 @@
+"""Record an embedder's LFW operating point from an `edgeface eval` report into edgeface/weights.
+
+Usage: python scripts/record_operating_point.py reports/eval_<name>.json <name>
+Writes edgeface/weights/operating_points.json (atomically) and refreshes its line in SHA256SUMS.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from edgeface.fileio import atomic_write_json, atomic_write_text  # noqa: E402
+from edgeface.weights import WEIGHTS_DIR, sha256_file  # noqa: E402
+
+
+def update_sums(name: str) -> None:
+    sums_path = WEIGHTS_DIR / "SHA256SUMS"
+    lines = [line for line in sums_path.read_text().splitlines() if line.strip() and not line.endswith(f"  {name}")]
+    lines.append(f"{sha256_file(WEIGHTS_DIR / name)}  {name}")
+    atomic_write_text(sums_path, "\n".join(sorted(lines, key=lambda l: l.split()[1])) + "\n")
+
+
+def main(report_path: str, name: str) -> None:
+    report = json.loads(Path(report_path).read_text())
+    result = report["results"][name]
+    path = WEIGHTS_DIR / "operating_points.json"
+    points = json.loads(path.read_text()) if path.is_file() else {}
+    points[name] = {
+        "euclidean_threshold_accuracy": round(result["euclidean_threshold_accuracy"], 4),
+        "euclidean_threshold_far_1e-3": round(result["euclidean_threshold_val"], 4),
+        "lfw_accuracy": round(result["accuracy_mean"], 5),
+        "lfw_val_at_far_1e-3": round(result["val"], 5),
+        "source": f"edgeface eval --embedder {report['embedder']} ({report['pairs']} LFW pairs, no flip)",
+    }
+    atomic_write_json(path, points)
+    update_sums("operating_points.json")
+    print(json.dumps(points[name]))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,49 @@
+"""The shipped NNS2 FaceNet: its size, its LFW accuracy through the float pipeline, and the int8 gates."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from edgeface.weights import WEIGHTS_DIR
+
+CARD = json.loads((WEIGHTS_DIR / "nns2_facenet.json").read_text())
+
+
+def test_nns2_size_matches_its_class():
+    from edgeface.models.facenet import build_nns2, count_macs
+
+    model = build_nns2()
+    assert 3.5e6 <= model.count_params() <= 5.0e6
+    assert model.count_params() == CARD["parameters"]
+    assert count_macs(model) == CARD["macs_per_face"]
+    assert model.output.shape[-1] == 128
+
+
+@pytest.fixture(scope="module")
+def float_lfw(lfw_root):
+    from edgeface.evaluate import run_eval
+
+    report, _ = run_eval(lfw_root, "nns2", flip=True, progress=False)
+    return report
+
+
+def test_float_pipeline_reproduces_the_model_card_on_all_6000_pairs(float_lfw):
+    assert float_lfw["pairs"] == 6000
+    result = float_lfw["results"]["nns2"]
+    claimed = CARD["lfw"]["plain"]
+    assert result["accuracy_mean"] == pytest.approx(claimed["accuracy_mean"], abs=0.002)
+    assert result["val"] == pytest.approx(claimed["val"], abs=0.01)
+    assert float_lfw["results"]["nns2 + flip"]["accuracy_mean"] >= result["accuracy_mean"] - 0.003
+
+
+def test_deployed_int8_loses_little_on_all_6000_pairs(models_dir, lfw_root):
+    """Issue gate: int8 detector + int8 embedder vs float, on the full protocol."""
+    from edgeface.evaluate import run_compare
+
+    report, _ = run_compare(lfw_root, models_dir, "int8", flip=False, progress=False)
+    print(json.dumps(report["deployed_drop"]), json.dumps(report["mtcnn_agreement"]))
+    assert report["deployed_drop"]["accuracy_points"] <= 0.3
+    assert report["deployed_drop"]["val_points"] <= 2.0
+    assert report["mtcnn_agreement"]["recall"] >= 0.995
