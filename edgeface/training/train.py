@@ -247,6 +247,7 @@ class Trainer:
         if resume and (self.out / "checkpoint.npz").is_file():
             self.load_checkpoint()
         atomic_write_json(self.out / "config.json", asdict(self.config))
+        atomic_write_text(self.out / "removed_duplicates.txt", f"{self.data.removed_duplicates}\n")
         dev = lfw_dev_set(locate_lfw(self.config.lfw_root), self.out / "lfw_dev_crops.npz")
         log_path = self.out / "log.jsonl"
         batches = batch_indices(self.data, self.config, self.rng)
