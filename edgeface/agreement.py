@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from edgeface.runtime.cascade import CascadeConfig, Face, detect_faces, pick_face
+from edgeface.runtime.cascade import CascadeConfig, Face, detect_faces
 from edgeface.runtime.geometry import iou
 
 
@@ -23,32 +23,36 @@ def match_faces(reference: list[Face], candidate: list[Face], min_iou: float = 0
     return pairs
 
 
-def detector_agreement(images: Iterable[np.ndarray], reference_nets, candidate_nets, config: CascadeConfig) -> dict:
-    """Recall of the reference's faces, mean box IoU and mean landmark error (px) of the matched faces, and
-    agreement on the face the pipeline would pick."""
+def detection_agreement(reference: Iterable[list[Face]], candidate: Iterable[list[Face]]) -> dict:
+    """Over images: recall of the reference's faces, mean box IoU and landmark error (px) of matched faces."""
     kept = total = count = 0
-    ious, landmark_errors, picked_same = [], [], []
-    for image in images:
+    ious, landmark_errors = [], []
+    for ref_faces, cand_faces in zip(reference, candidate):
         count += 1
-        reference = detect_faces(image, reference_nets, config)
-        candidate = detect_faces(image, candidate_nets, config)
-        for ref, cand in match_faces(reference, candidate):
+        for ref, cand in match_faces(ref_faces, cand_faces):
             total += 1
             if cand is not None:
                 kept += 1
                 ious.append(iou(ref.box, cand.box))
                 landmark_errors.append(float(np.mean(np.linalg.norm(ref.landmarks - cand.landmarks, axis=1))))
-        ref_pick, cand_pick = pick_face(reference, image.shape), pick_face(candidate, image.shape)
-        if ref_pick is not None:
-            picked_same.append(cand_pick is not None and iou(ref_pick.box, cand_pick.box) >= 0.5)
     return {
         "images": count,
         "reference_faces": total,
+        "faces_kept": kept,
         "recall": kept / total if total else 1.0,
         "mean_box_iou": float(np.mean(ious)) if ious else 0.0,
         "mean_landmark_error_px": float(np.mean(landmark_errors)) if landmark_errors else 0.0,
-        "picked_face_agreement": float(np.mean(picked_same)) if picked_same else 1.0,
     }
+
+
+def detector_agreement(images: Iterable[np.ndarray], reference_nets, candidate_nets, config: CascadeConfig) -> dict:
+    """`detection_agreement` of two sets of networks run on the same images."""
+    pairs = ((detect_faces(im, reference_nets, config), detect_faces(im, candidate_nets, config)) for im in images)
+    reference, candidate = [], []
+    for ref, cand in pairs:
+        reference.append(ref)
+        candidate.append(cand)
+    return detection_agreement(reference, candidate)
 
 
 def embedding_agreement(reference: np.ndarray, candidate: np.ndarray) -> dict:
@@ -56,25 +60,3 @@ def embedding_agreement(reference: np.ndarray, candidate: np.ndarray) -> dict:
     cosine = np.sum(reference * candidate, axis=1) / (
         np.linalg.norm(reference, axis=1) * np.linalg.norm(candidate, axis=1))
     return {"faces": int(len(cosine)), "mean_cosine": float(np.mean(cosine)), "min_cosine": float(np.min(cosine))}
-
-
-def match_faces_summary(reference: list[Face | None], candidate: list[Face | None]) -> dict:
-    """Agreement of the picked faces of two detectors over the same images (None = no face)."""
-    found = [r is not None for r in reference]
-    kept, ious, errors = 0, [], []
-    for ref, cand in zip(reference, candidate):
-        if ref is None:
-            continue
-        if cand is not None and iou(ref.box, cand.box) >= 0.5:
-            kept += 1
-            ious.append(iou(ref.box, cand.box))
-            errors.append(float(np.mean(np.linalg.norm(ref.landmarks - cand.landmarks, axis=1))))
-    total = int(np.sum(found))
-    return {
-        "images": len(reference),
-        "reference_faces": total,
-        "faces_kept": kept,
-        "recall": kept / total if total else 1.0,
-        "mean_box_iou": float(np.mean(ious)) if ious else 0.0,
-        "mean_landmark_error_px": float(np.mean(errors)) if errors else 0.0,
-    }

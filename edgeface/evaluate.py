@@ -33,21 +33,32 @@ class EmbeddedImages:
         return self.plain
 
 
-def detect_all(root: Path, names: list[str], detector, progress: bool = True) -> tuple[list, list[float]]:
-    """The chosen face (or None) for every image, and the detection time of each."""
+@dataclass
+class Detections:
+    """Every face found in each image, the face the pipeline picks, and the detection time per image."""
+
+    all_faces: list[list] = field(default_factory=list)
+    picked: list = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+
+def detect_all(root: Path, names: list[str], detector, progress: bool = True) -> Detections:
     from tqdm import tqdm
 
-    faces, seconds = [], []
+    result = Detections()
     for name in tqdm(names, desc="detect", disable=not progress, mininterval=5):
         try:
             image = read_rgb(root / lfw.IMAGES_SUBDIR / name)
         except ImageError:
-            faces.append(None)
+            result.all_faces.append([])
+            result.picked.append(None)
             continue
         start = time.perf_counter()
-        faces.append(pick_face(detector.detect(image), image.shape))
-        seconds.append(time.perf_counter() - start)
-    return faces, seconds
+        faces = detector.detect(image)
+        result.seconds.append(time.perf_counter() - start)
+        result.all_faces.append(faces)
+        result.picked.append(pick_face(faces, image.shape))
+    return result
 
 
 def embed_detected(root: Path, names: list[str], faces: list, embedder: Embedder, flip: bool = True,
@@ -87,9 +98,9 @@ def embed_detected(root: Path, names: list[str], faces: list, embedder: Embedder
 def embed_images(root: Path, names: list[str], detector, embedder: Embedder, flip: bool = True,
                  progress: bool = True) -> EmbeddedImages:
     """Detect, align and embed every image (and its mirror image when `flip`)."""
-    faces, seconds = detect_all(root, names, detector, progress)
-    result = embed_detected(root, names, faces, embedder, flip, progress=progress)
-    result.detect_seconds = seconds
+    detections = detect_all(root, names, detector, progress)
+    result = embed_detected(root, names, detections.picked, embedder, flip, progress=progress)
+    result.detect_seconds = detections.seconds
     return result
 
 
@@ -150,7 +161,7 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
                 progress: bool = True) -> tuple[dict, dict[str, protocol.VerificationReport]]:
     """`edgeface eval --compare`: detector {float, VARIANT} x embedder {float, VARIANT} on all 6,000 pairs, plus
     the detector's agreement with float on every pair image."""
-    from edgeface.agreement import match_faces_summary
+    from edgeface.agreement import detection_agreement
     from edgeface.detector import FloatDetector
     from edgeface.models.facenet import FloatFaceNet
     from edgeface.runtime.cascade import CascadeConfig
@@ -177,12 +188,12 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
     embedders = {"float": FloatFaceNet(), variant: TfliteFaceNet(models_dir, variant, manifest)}
     detections, timings = {}, {}
     for label, detector in detectors.items():
-        detections[label], seconds = detect_all(root, names, detector, progress)
-        timings[f"detect_{label}_ms_median"] = 1000 * float(np.median(seconds))
+        detections[label] = detect_all(root, names, detector, progress)
+        timings[f"detect_{label}_ms_median"] = 1000 * float(np.median(detections[label].seconds))
     curves, results = {}, {}
-    for det_label, faces in detections.items():
+    for det_label, found in detections.items():
         for emb_label, embedder in embedders.items():
-            embedded = embed_detected(root, names, faces, embedder, flip, progress=progress)
+            embedded = embed_detected(root, names, found.picked, embedder, flip, progress=progress)
             key = f"detector {det_label} + embedder {emb_label}"
             curves[key] = verify(pairs, embedded, flip)
             results[key] = {**curves[key].summary(), "images_without_face": len(embedded.missing)}
@@ -194,6 +205,6 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
             "accuracy_points": 100 * (results[reference]["accuracy_mean"] - results[deployed]["accuracy_mean"]),
             "val_points": 100 * (results[reference]["val"] - results[deployed]["val"]),
         },
-        "mtcnn_agreement": match_faces_summary(detections["float"], detections[variant]),
+        "mtcnn_agreement": detection_agreement(detections["float"].all_faces, detections[variant].all_faces),
     }
     return report, curves

