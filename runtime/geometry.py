@@ -106,9 +106,10 @@ def nms(boxes: np.ndarray, threshold: float, method: str = "union", block: int =
     ranked = boxes[order]
     suppressed = np.zeros(len(ranked), bool)
     for start in range(0, len(ranked), block):
-        rows = overlaps(ranked[start : start + block], ranked, method) > threshold
-        rows &= np.arange(len(ranked))[None, :] > np.arange(start, start + rows.shape[0])[:, None]
-        suppressed |= rows.any(axis=0)
+        stop = min(start + block, len(ranked))
+        rows = overlaps(ranked[start:stop], ranked[start:], method) > threshold  # only lower-ranked columns
+        rows &= np.arange(start, len(ranked))[None, :] > np.arange(start, stop)[:, None]
+        suppressed[start:] |= rows.any(axis=0)
     return order[~suppressed]
 
 
