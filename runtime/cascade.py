@@ -77,7 +77,7 @@ def _pnet_stage(image: np.ndarray, nets: MtcnnNets, config: CascadeConfig) -> np
         level = geometry.pyramid_level(image, level_h, level_w)
         prob, reg = nets.pnet(level)
         candidates = geometry.pnet_candidates(prob, reg, scale, config.thresholds[0])
-        per_scale.append(candidates[geometry.nms(candidates, config.pnet_nms_per_scale)])
+        per_scale.append(candidates[geometry.nms(candidates, config.pnet_nms_per_scale, presorted=True)])
     boxes = np.concatenate(per_scale) if per_scale else np.zeros((0, 5), np.float32)
     boxes = boxes[geometry.nms(boxes, config.pnet_nms_all_scales)]
     return geometry.square_boxes(boxes)

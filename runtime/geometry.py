@@ -72,8 +72,9 @@ def pnet_candidates(prob: np.ndarray, reg: np.ndarray, scale: float, threshold: 
 
 
 def score_order(scores: np.ndarray) -> np.ndarray:
-    """Indices by descending score; ties (P-Net scores often saturate at exactly 1.0) in reverse index order."""
-    return np.argsort(scores)[::-1]
+    """Indices by descending score. P-Net scores often saturate at exactly 1.0, so the tie order decides which
+    box survives NMS; sorting float64 scores with numpy's default argsort, reversed, reproduces the reference."""
+    return np.argsort(np.asarray(scores, np.float64))[::-1]
 
 
 def overlaps(boxes_a: np.ndarray, boxes_b: np.ndarray, method: str = "union") -> np.ndarray:
@@ -91,18 +92,19 @@ def overlaps(boxes_a: np.ndarray, boxes_b: np.ndarray, method: str = "union") ->
         return np.where(denominator > 0, inter / denominator, 0.0)
 
 
-def nms(boxes: np.ndarray, threshold: float, method: str = "union", block: int = 512) -> np.ndarray:
+def nms(boxes: np.ndarray, threshold: float, method: str = "union", presorted: bool = False,
+        block: int = 512) -> np.ndarray:
     """Non-maximum suppression; returns the kept indices, best score first.
 
     A box is dropped when any higher-scored box overlaps it by more than `threshold`, whether or not that box
     was itself kept. This is the PyPI `mtcnn` rule (it suppresses a little more than greedy NMS) and keeping
     it is what makes our detections agree with that package box for box. `method="min"` measures overlap
-    against the smaller box (used after O-Net, so a box nested in a bigger one goes). Works in blocks of rows
-    to bound memory on frames with thousands of candidates.
+    against the smaller box (used after O-Net, so a box nested in a bigger one goes). `presorted` keeps the
+    given order (already best first) instead of sorting again. Works in blocks of rows to bound memory.
     """
     if boxes.shape[0] == 0:
         return np.zeros((0,), np.int64)
-    order = score_order(boxes[:, 4])
+    order = np.arange(len(boxes)) if presorted else score_order(boxes[:, 4])
     ranked = boxes[order]
     suppressed = np.zeros(len(ranked), bool)
     for start in range(0, len(ranked), block):
@@ -135,30 +137,43 @@ def square_boxes(boxes: np.ndarray) -> np.ndarray:
     return out
 
 
-def crop_resized(image: np.ndarray, box: np.ndarray, size: int) -> np.ndarray:
-    """Bilinear crop of a float box resized to size x size; outside the image reads as mid-grey (0 once normalised).
-
-    Samples the same grid as tf.image.crop_and_resize with boxes normalised by the image size (what the PyPI
-    `mtcnn` package feeds R-Net and O-Net), so the networks see the crops they are known to work well on.
-    """
-    height, width = image.shape[:2]
-    x1, y1, x2, y2 = (float(v) for v in box[:4])
-    if not (np.isfinite([x1, y1, x2, y2]).all() and x2 > x1 and y2 > y1):
-        raise ValueError(f"degenerate box {np.round(box[:4], 2).tolist()}")
-    step_x = (x2 - x1) * (width - 1) / (width * (size - 1))
-    step_y = (y2 - y1) * (height - 1) / (height * (size - 1))
-    matrix = np.array([[step_x, 0.0, x1 * (width - 1) / width], [0.0, step_y, y1 * (height - 1) / height]])
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    return cv2.warpAffine(image, matrix, (size, size), flags=flags, borderMode=cv2.BORDER_CONSTANT,
-                          borderValue=(127.5, 127.5, 127.5))
-
-
 def crop_batch(image: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
-    """Normalised (N, size, size, 3) float32 crops of `boxes` for R-Net (24) or O-Net (48)."""
+    """Normalised (N, size, size, 3) float32 bilinear crops of float `boxes` for R-Net (24) or O-Net (48).
+
+    Samples exactly the grid of tf.image.crop_and_resize with boxes normalised by the image size, on the
+    normalised image, with 0 outside it: what the PyPI `mtcnn` package feeds R-Net and O-Net. Exact
+    arithmetic matters here (cv2.warpAffine's 1/32-pixel fixed point moved enough crops to change boxes).
+    """
     if len(boxes) == 0:
         return np.zeros((0, size, size, 3), np.float32)
-    source = image.astype(np.float32)
-    return normalize_pixels(np.stack([crop_resized(source, box, size) for box in boxes]))
+    height, width = image.shape[:2]
+    if not np.isfinite(boxes[:, :4]).all() or np.any(boxes[:, 2] <= boxes[:, 0]) or np.any(boxes[:, 3] <= boxes[:, 1]):
+        raise ValueError("degenerate box in crop_batch")
+    pixels = normalize_pixels(image)
+    steps = np.arange(size, dtype=np.float32)
+
+    def grid(start: np.ndarray, stop: np.ndarray, extent: int):
+        first = (start / extent).astype(np.float32)
+        last = (stop / extent).astype(np.float32)
+        scale = (last - first) * np.float32(extent - 1) / np.float32(size - 1)
+        coords = first[:, None] * np.float32(extent - 1) + steps[None, :] * scale[:, None]
+        inside = (coords >= 0) & (coords <= extent - 1)
+        low = np.floor(coords)
+        high = np.ceil(coords)
+        weight = (coords - low).astype(np.float32)
+        return (np.clip(low, 0, extent - 1).astype(np.int64), np.clip(high, 0, extent - 1).astype(np.int64),
+                weight, inside)
+
+    y_low, y_high, y_weight, y_inside = grid(boxes[:, 1], boxes[:, 3], height)
+    x_low, x_high, x_weight, x_inside = grid(boxes[:, 0], boxes[:, 2], width)
+    rows_low, rows_high = y_low[:, :, None], y_high[:, :, None]
+    cols_low, cols_high = x_low[:, None, :], x_high[:, None, :]
+    x_w = x_weight[:, None, :, None]
+    top = pixels[rows_low, cols_low] + (pixels[rows_low, cols_high] - pixels[rows_low, cols_low]) * x_w
+    bottom = pixels[rows_high, cols_low] + (pixels[rows_high, cols_high] - pixels[rows_high, cols_low]) * x_w
+    crops = top + (bottom - top) * y_weight[:, :, None, None]
+    inside = y_inside[:, :, None] & x_inside[:, None, :]
+    return np.where(inside[..., None], crops, np.float32(0.0)).astype(np.float32)
 
 
 def iou(box_a: np.ndarray, box_b: np.ndarray) -> float:

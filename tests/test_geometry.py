@@ -61,14 +61,19 @@ def test_pnet_candidates_by_hand():
     assert geometry.pnet_candidates(prob, reg, 0.5, 0.95).shape == (0, 5)
 
 
-def test_crop_resized_reads_grey_outside_and_exact_pixels_inside():
+def test_crop_batch_samples_exact_bilinear_grid_and_zero_outside():
     image = np.arange(10 * 10 * 3, dtype=np.float32).reshape(10, 10, 3)
-    crop = geometry.crop_resized(image, np.array([-20, -20, -11, -11]), 4)
-    assert np.all(crop == 127.5)
-    full = geometry.crop_resized(image, np.array([0, 0, 10, 10]), 10)  # box/shape grid = every pixel, scaled 9/10
-    assert full[0, 0].tolist() == image[0, 0].tolist()
+    outside = geometry.crop_batch(image, np.array([[-20.0, -20, -11, -11]]), 4)
+    assert np.all(outside == 0)  # normalised 0 = mid-grey
+    # box (0,0)-(10,10) on a 10-pixel image: normalised 0..1 → samples 0, 3, 6, 9 (crop_and_resize's grid)
+    crop = geometry.crop_batch(image, np.array([[0.0, 0, 10, 10]]), 4)[0]
+    expected = geometry.normalize_pixels(image[np.ix_([0, 3, 6, 9], [0, 3, 6, 9])])
+    assert crop == pytest.approx(expected, abs=1e-5)
+    # half-pixel position: the mean of two neighbours
+    half = geometry.crop_batch(image, np.array([[0.0, 0, 5.0 * 10 / 9 / 2, 10]]), 2)[0]
+    assert half[0, 1] == pytest.approx(geometry.normalize_pixels((image[0, 2] + image[0, 3]) / 2), abs=1e-4)
     with pytest.raises(ValueError):
-        geometry.crop_resized(image, np.array([5, 5, 5, 9]), 4)
+        geometry.crop_batch(image, np.array([[5.0, 5, 5, 9]]), 4)
 
 
 def test_iou():
