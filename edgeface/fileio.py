@@ -21,6 +21,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the mode a plain open() would
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
