@@ -118,11 +118,17 @@ class Exporter:
         if not (WEIGHTS_DIR / "nns2_facenet.weights.h5").is_file():
             self.log("NNS2 FaceNet: no shipped float weights yet (edgeface/weights/nns2_facenet.weights.h5); skipped")
             return False
+        from tensorflow import keras
+
         model = build_nns2()
         model.load_weights(str(checked_path("nns2_facenet.weights.h5")))
+        # Export up to the 128-D embedding: TFLite lowers the L2 normalisation to float ops (a float island in an
+        # int8 graph, off the Edge TPU); the runtime normalises in numpy instead.
+        model = keras.Model(model.input, model.get_layer("flatten").output, name="nns2_facenet")
         names = draw(self.root, self.config.calibration)
         samples = facenet_inputs(self.root, names, FloatDetector(self.cascade))
-        self.export_variants("facenet", fixed_batch(model), "facenet", samples, PREPROCESSING,
+        self.export_variants("facenet", fixed_batch(model), "facenet", samples,
+                             PREPROCESSING + "; output: the raw 128-D embedding, L2-normalise it",
                              describe(self.config.calibration, f"{len(samples)} aligned faces"))
         return True
 
