@@ -164,7 +164,7 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
     from edgeface.agreement import detection_agreement
     from edgeface.detector import FloatDetector
     from edgeface.models.facenet import FloatFaceNet
-    from edgeface.runtime.cascade import CascadeConfig
+    from edgeface.runtime.cascade import CascadeConfig, Detector
     from edgeface.runtime.manifest import load_manifest
     from edgeface.runtime.tflite_facenet import TfliteFaceNet
     from edgeface.runtime.tflite_mtcnn import TfliteMtcnnNets
@@ -175,16 +175,9 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
     lfw.check_images_exist(root, names)
     float_detector = FloatDetector()
 
-    class QuantizedDetector:
-        config = CascadeConfig(min_face_size=manifest.camera.get("min_face_size", 20.0))
-        nets = TfliteMtcnnNets(models_dir, variant, manifest)
-
-        def detect(self, image):
-            from edgeface.runtime.cascade import detect_faces
-
-            return detect_faces(image, self.nets, self.config)
-
-    detectors = {"float": float_detector, variant: QuantizedDetector()}
+    quantized = Detector(TfliteMtcnnNets(models_dir, variant, manifest),
+                         CascadeConfig(min_face_size=manifest.camera.get("min_face_size", 20.0)))
+    detectors = {"float": float_detector, variant: quantized}
     embedders = {"float": FloatFaceNet(), variant: TfliteFaceNet(models_dir, variant, manifest)}
     detections, timings = {}, {}
     for label, detector in detectors.items():

@@ -134,3 +134,14 @@ def pick_face(faces: list[Face], image_shape: tuple[int, ...], policy: str = "ce
     centre_y, centre_x = image_shape[0] / 2.0, image_shape[1] / 2.0
     offsets = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2 - centre_x, (boxes[:, 1] + boxes[:, 3]) / 2 - centre_y])
     return faces[int(np.argmax(areas - 2.0 * np.sum(offsets**2, axis=0)))]
+
+
+@dataclass
+class Detector:
+    """A set of nets and the settings to run the cascade with (the TFLite runtime's detector)."""
+
+    nets: MtcnnNets
+    config: CascadeConfig = field(default_factory=CascadeConfig)
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        return detect_faces(image, self.nets, self.config)
