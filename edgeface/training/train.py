@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeface.fileio import atomic_save_npz, atomic_write_json, atomic_write_text
+from edgeface.runtime.fileio import atomic_save_npz, atomic_write_json, atomic_write_text
 
 
 @dataclass
@@ -40,6 +40,8 @@ class TrainConfig:
     dev_every: int = 1000
     checkpoint_minutes: float = 10.0
     lfw_root: str | None = None
+    init_weights: str | None = None  # warm start: a student weights file from an earlier run (new schedule)
+    jitter: float = 0.0  # geometric augmentation: up to this fraction of scale change and of shift
 
 
 class TrainingData:
@@ -92,12 +94,34 @@ def batch_indices(data: TrainingData, config: TrainConfig, rng: np.random.Genera
             yield batch
 
 
-def augment(images: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Random mirror (reported so the mirrored teacher target is used) and brightness/contrast jitter."""
+def jitter_faces(crops: np.ndarray, amount: float, rng: np.random.Generator) -> np.ndarray:
+    """Warp each crop by a small random scale/shift about its centre, as an imperfect alignment would.
+
+    The teacher target stays the one of the unjittered crop: the student learns to be steady under the
+    landmark noise that MTCNN's five points have on real frames.
+    """
+    import cv2
+
+    out = np.empty_like(crops)
+    size = crops.shape[1]
+    centre = (size - 1) / 2.0
+    for k, crop in enumerate(crops):
+        scale = 1.0 + rng.uniform(-amount, amount)
+        shift = rng.uniform(-amount, amount, 2) * size
+        matrix = np.array([[scale, 0.0, centre * (1 - scale) + shift[0]],
+                           [0.0, scale, centre * (1 - scale) + shift[1]]])
+        out[k] = cv2.warpAffine(crop, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out
+
+
+def augment(images: np.ndarray, rng: np.random.Generator, jitter: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Random mirror (reported so the mirrored teacher target is used), scale/shift and brightness/contrast jitter."""
     from edgeface.models.facenet import INPUT_SIZE
     from edgeface.runtime.align import resize_faces
 
     flip = rng.random(len(images)) < 0.5
+    if jitter > 0:
+        images = jitter_faces(images, jitter, rng)
     out = resize_faces(images, INPUT_SIZE).astype(np.float32)
     out[flip] = out[flip, :, ::-1]
     contrast = rng.uniform(0.8, 1.2, (len(images), 1, 1, 1)).astype(np.float32)
@@ -169,6 +193,8 @@ class Trainer:
             keras.mixed_precision.set_global_policy("mixed_bfloat16")
         self.data = TrainingData([Path(s) for s in config.sets])
         self.student = build_nns2()
+        if config.init_weights:
+            self.student.load_weights(config.init_weights)
         keras.mixed_precision.set_global_policy("float32")
         self.projection = keras.layers.Dense(self.data.teacher.shape[1], use_bias=False, name="teacher_projection")
         self.projection.build((None, 128))
@@ -257,7 +283,7 @@ class Trainer:
         best = -1.0
         while self.step < self.total_steps:
             index = np.sort(next(batches))
-            images, flipped = augment(self.data.images[index], self.rng)
+            images, flipped = augment(self.data.images[index], self.rng, self.config.jitter)
             teacher = np.where(flipped[:, None], self.data.teacher_flipped[index], self.data.teacher[index])
             parts = self._train_step(images, teacher, self.data.classes[index])
             self.step += 1
