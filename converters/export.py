@@ -19,7 +19,7 @@ import numpy as np
 from edgeface.calibration.lfw_sets import (CalibrationConfig, compose_frames, describe, draw, facenet_inputs,
                                            pnet_levels, stage_crops)
 from edgeface.converters.quantize import convert, name_outputs, tensor_infos
-from edgeface.fileio import atomic_write_bytes, atomic_write_text
+from edgeface.runtime.fileio import atomic_write_bytes, atomic_write_text
 from edgeface.runtime.cascade import CascadeConfig
 from edgeface.runtime.manifest import MANIFEST_NAME, Manifest, ModelEntry, sha256_bytes
 
@@ -208,7 +208,11 @@ def compile_edgetpu(path: Path) -> dict:
 
 
 def operating_point() -> dict:
-    from edgeface.weights import WEIGHTS_DIR
+    """The NNS2's LFW thresholds, plus the sha256 of the float weights they belong to (the gallery's model id)."""
+    from edgeface.weights import WEIGHTS_DIR, recorded_sums
 
     path = WEIGHTS_DIR / "operating_points.json"
-    return json.loads(path.read_text()).get("nns2", {}) if path.is_file() else {}
+    point = json.loads(path.read_text()).get("nns2", {}) if path.is_file() else {}
+    if point and "nns2_facenet.weights.h5" in recorded_sums():
+        point["weights_sha256"] = recorded_sums()["nns2_facenet.weights.h5"]
+    return point

@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 
 from edgeface.detector import AlignConfig, FloatDetector
-from edgeface.fileio import atomic_write_bytes, atomic_write_text
+from edgeface.runtime.fileio import atomic_write_bytes, atomic_write_text
 from edgeface.runtime.cascade import CascadeConfig, pick_face
 from edgeface.runtime.images import ImageError, read_rgb
 from edgeface.training.prepare import list_images

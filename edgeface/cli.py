@@ -23,11 +23,13 @@ def fail(message: str, code: int = 2) -> None:
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that are the user's input, not our bug: reported in one line, exit status 2."""
     from edgeface.lfw import LfwError
+    from edgeface.runtime.actions import ActionError
     from edgeface.runtime.images import ImageError
     from edgeface.runtime.interpreter import ModelError
+    from edgeface.runtime.manifest import ManifestError
     from edgeface.weights import WeightsError
 
-    return (LfwError, ImageError, ModelError, WeightsError, FileNotFoundError, ValueError)
+    return (LfwError, ImageError, ModelError, ManifestError, ActionError, WeightsError, FileNotFoundError, ValueError)
 
 
 def guarded(function):
@@ -84,7 +86,7 @@ def eval_command(
     import json
 
     from edgeface.evaluate import run_compare, run_eval
-    from edgeface.fileio import atomic_write_json
+    from edgeface.runtime.fileio import atomic_write_json
     from edgeface.lfw import locate_lfw
     from edgeface.protocol import plot_roc
 
@@ -109,11 +111,30 @@ def eval_command(
     typer.echo(f"wrote {out} and {roc}")
 
 
+ModelsOption = typer.Option(None, "--models", help="converted models folder (TFLite runtime, no TensorFlow; "
+                                                     "default: $EDGEFACE_MODELS); without it the float reference runs")
+VariantOption = typer.Option(None, help="with --models: fp32 | fp16 | dynamic | int8 | edgetpu "
+                                        "(default: edgetpu when a Coral is attached, else int8)")
+
+
+def _pipeline(models, variant, embedder: str = "nns2", min_face_size: float | None = None, threads: int = 1):
+    from edgeface.pipelines import open_pipeline
+    from edgeface.runtime.cascade import CascadeConfig
+
+    cascade = CascadeConfig(min_face_size=min_face_size) if min_face_size else None
+    pipeline = open_pipeline(models, variant, embedder, cascade, threads)
+    where = pipeline.description
+    typer.echo("using " + ", ".join(f"{k} {v}" for k, v in where.items()), err=True)
+    return pipeline
+
+
 @app.command()
 @guarded
 def compare(
     images: list[Path] = typer.Argument(..., help="two or more face images"),
-    embedder: str = typer.Option("mobilefacenet", help="mobilefacenet | dlib | nns2"),
+    models: Optional[Path] = ModelsOption,
+    variant: Optional[str] = VariantOption,
+    embedder: str = typer.Option("mobilefacenet", help="float reference only: mobilefacenet | dlib | nns2"),
     threshold: Optional[float] = typer.Option(None, help="Euclidean distance threshold (default: the model's LFW one)"),
 ) -> None:
     """Print the distance matrix of the faces in IMAGES and same/different at the threshold."""
@@ -121,28 +142,73 @@ def compare(
 
     if len(images) < 2:
         fail("compare needs at least two images")
-    typer.echo(compare_images(images, embedder, threshold))
+    pipeline = _pipeline(models, variant, embedder)
+    label = "embedder " + pipeline.description.get("embedder", f"nns2-{pipeline.description.get('variant')}")
+    typer.echo(compare_images(images, pipeline, threshold, label))
 
 
 @app.command()
 @guarded
 def detect(
     image: Path = typer.Argument(..., help="image file"),
+    models: Optional[Path] = ModelsOption,
+    variant: Optional[str] = VariantOption,
     min_face_size: float = typer.Option(20.0, help="smallest face to look for, in pixels"),
 ) -> None:
-    """Detect faces with the float MTCNN; prints one JSON line per face (box, score, 5 landmarks)."""
+    """Detect faces (MTCNN); prints one JSON line per face (box, score, 5 landmarks). Exit 1 when there is none."""
     import json
 
-    from edgeface.detector import FloatDetector
-    from edgeface.runtime.cascade import CascadeConfig
     from edgeface.runtime.images import read_rgb
 
     picture = read_rgb(image)
-    faces = FloatDetector(CascadeConfig(min_face_size=min_face_size)).detect(picture)
+    if models is None and not _models_env():
+        from edgeface.pipelines import require_toolchain
+
+        require_toolchain()
+        from edgeface.detector import FloatDetector
+        from edgeface.runtime.cascade import CascadeConfig
+
+        faces = FloatDetector(CascadeConfig(min_face_size=min_face_size)).detect(picture)
+    else:
+        faces = _pipeline(models, variant, min_face_size=min_face_size).detect(picture)
     if not faces:
         fail(f"{image}: no face found", code=1)
     for face in faces:
         typer.echo(json.dumps(face.to_dict()))
+
+
+def _models_env() -> bool:
+    import os
+
+    return bool(os.environ.get("EDGEFACE_MODELS"))
+
+
+@app.command()
+@guarded
+def embed(
+    images: list[Path] = typer.Argument(..., help="face images"),
+    models: Optional[Path] = ModelsOption,
+    variant: Optional[str] = VariantOption,
+    embedder: str = typer.Option("nns2", help="float reference only: nns2 | mobilefacenet | dlib"),
+    out: Optional[Path] = typer.Option(None, help="also write the embeddings to this .npy file"),
+) -> None:
+    """Print one JSON line per image: the chosen face's box and its L2-normalised embedding."""
+    import json
+
+    import numpy as np
+
+    from edgeface.runtime.fileio import atomic_save_npy
+    from edgeface.runtime.images import read_rgb
+
+    pipeline = _pipeline(models, variant, embedder)
+    vectors = []
+    for path in images:
+        face, vector = pipeline.embed_one(read_rgb(path), str(path))
+        vectors.append(vector)
+        typer.echo(json.dumps({"image": str(path), "box": face.to_dict()["box"],
+                               "embedding": [round(float(v), 6) for v in vector]}))
+    if out is not None:
+        atomic_save_npy(out, np.stack(vectors).astype(np.float32))
 
 
 @app.command("check-mtcnn")
@@ -154,7 +220,7 @@ def check_mtcnn(
 ) -> None:
     """Compare our float MTCNN with the PyPI `mtcnn` package on every LFW pair image (needs `pip install mtcnn`)."""
     from edgeface.faithfulness import run_check
-    from edgeface.fileio import atomic_write_json
+    from edgeface.runtime.fileio import atomic_write_json
     from edgeface.lfw import locate_lfw
 
     report = run_check(locate_lfw(lfw_root), limit=limit)
@@ -227,7 +293,7 @@ def bench(
     import os
 
     from edgeface.bench import run_bench, table
-    from edgeface.fileio import atomic_write_json
+    from edgeface.runtime.fileio import atomic_write_json
     from edgeface.lfw import IMAGES_SUBDIR, locate_lfw
     from edgeface.runtime.images import read_rgb
 
@@ -329,6 +395,9 @@ def train_run(
     dev_every: int = typer.Option(1000, help="steps between LFW-dev checks"),
     seed: int = typer.Option(20261121),
     resume: bool = typer.Option(False, help="continue from the run folder's last checkpoint"),
+    init_weights: Optional[Path] = typer.Option(None, help="warm start from a student .weights.h5 (fresh schedule)"),
+    jitter: float = typer.Option(0.0, help="scale/shift augmentation, fraction of the crop (e.g. 0.05)"),
+    warmup_steps: int = typer.Option(300, help="linear learning-rate warm-up before the cosine decay"),
     lfw_root: Optional[Path] = LfwOption,
 ) -> None:
     """Train the NNS2 FaceNet (distillation by default; triplet/softmax selectable)."""
@@ -338,11 +407,164 @@ def train_run(
                          learning_rate=learning_rate, weight_embedding=weight_embedding,
                          weight_similarity=weight_similarity, weight_triplet=weight_triplet,
                          weight_softmax=weight_softmax, bfloat16=bfloat16, dev_every=dev_every, seed=seed,
-                         lfw_root=str(lfw_root) if lfw_root else None)
+                         lfw_root=str(lfw_root) if lfw_root else None, warmup_steps=warmup_steps,
+                         init_weights=str(init_weights) if init_weights else None, jitter=jitter)
     trainer = Trainer(config)
     typer.echo(f"{len(trainer.data)} crops ({trainer.data.removed_duplicates} LFW near-duplicates removed), "
                f"{trainer.data.num_classes} identities, {trainer.total_steps} steps")
     typer.echo(str(trainer.run(resume=resume)))
+
+
+lock_app = typer.Typer(no_args_is_help=True, help="The door lock: enrol people, list/remove them, run the lock loop.")
+app.add_typer(lock_app, name="lock")
+GalleryOption = typer.Option(None, "--gallery", help="gallery file (default: $EDGEFACE_GALLERY, then ./gallery.json)")
+
+
+def _gallery_path(gallery: Optional[Path]) -> Path:
+    import os
+
+    return gallery or Path(os.environ.get("EDGEFACE_GALLERY", "gallery.json"))
+
+
+@lock_app.command("enroll")
+@guarded
+def lock_enroll(
+    name: str = typer.Argument(..., help="the person's name"),
+    images: Optional[Path] = typer.Option(None, help="folder of this person's photos"),
+    camera: Optional[int] = typer.Option(None, help="camera index to take shots from"),
+    shots: int = typer.Option(5, help="good embeddings to keep"),
+    gallery: Optional[Path] = GalleryOption,
+    models: Optional[Path] = ModelsOption,
+    variant: Optional[str] = VariantOption,
+    min_face_px: float = typer.Option(60.0, help="quality: shortest face side in pixels"),
+    min_sharpness: float = typer.Option(15.0, help="quality: variance of the Laplacian of the aligned face"),
+) -> None:
+    """Enrol NAME from photos or a camera: keeps the sharpest good single-face shots, says why others were refused."""
+    from edgeface.runtime.frames import open_frames
+    from edgeface.runtime.gallery import open_or_new
+    from edgeface.runtime.lock import QualityConfig, collect_enrolment
+
+    if images is None and camera is None:
+        fail("give --images DIR or --camera N")
+    path = _gallery_path(gallery)
+    pipeline = _pipeline(models, variant)
+    book = open_or_new(path, pipeline.model_id, pipeline.embedder.dim)
+    frames = open_frames(camera=camera, images=images)
+    result = collect_enrolment(frames, pipeline, shots, QualityConfig(min_face_px=min_face_px,
+                                                                       min_sharpness=min_sharpness),
+                               max_frames=None if camera is None else 30 * shots)
+    for label, reason in result.rejected:
+        typer.echo(f"refused {label}: {reason}", err=True)
+    if len(result.embeddings) == 0:
+        fail(f"no usable shot of {name} ({len(result.rejected)} refused); nothing enrolled", code=1)
+    book.add(name, result.embeddings, result.sources)
+    book.save(path)
+    note = "" if len(result.embeddings) >= shots else f" (only {len(result.embeddings)} of {shots} wanted)"
+    typer.echo(f"enrolled {name}: {len(result.embeddings)} shots{note}, {len(result.rejected)} refused -> {path}")
+
+
+@lock_app.command("list")
+@guarded
+def lock_list(gallery: Optional[Path] = GalleryOption) -> None:
+    """Enrolled people, their number of shots and enrolment time."""
+    from edgeface.runtime.gallery import load_gallery
+
+    book = load_gallery(_gallery_path(gallery))
+    for person in sorted(book.people.values(), key=lambda p: p.name):
+        typer.echo(f"{person.name}\t{len(person.embeddings)} shots\tenrolled {person.enrolled}")
+    typer.echo(f"{len(book.people)} people (model {book.model[:12]}…)")
+
+
+@lock_app.command("remove")
+@guarded
+def lock_remove(name: str = typer.Argument(...), gallery: Optional[Path] = GalleryOption) -> None:
+    """Remove NAME from the gallery (atomic rewrite)."""
+    from edgeface.runtime.gallery import load_gallery
+
+    path = _gallery_path(gallery)
+    book = load_gallery(path)
+    book.remove(name)
+    book.save(path)
+    typer.echo(f"removed {name}; {len(book.people)} people left")
+
+
+@lock_app.command("run")
+@guarded
+def lock_run(
+    camera: Optional[int] = typer.Option(None, help="camera index"),
+    video: Optional[Path] = typer.Option(None, help="video file to replay"),
+    images: Optional[Path] = typer.Option(None, help="folder of frames to replay (sorted by name)"),
+    fps: float = typer.Option(5.0, help="--images: frame rate that times the replay"),
+    gallery: Optional[Path] = GalleryOption,
+    models: Optional[Path] = ModelsOption,
+    variant: Optional[str] = VariantOption,
+    k: int = typer.Option(3, help="unlock when the same person matches in k ..."),
+    n: int = typer.Option(5, help="... of the last n frames ..."),
+    window: float = typer.Option(3.0, help="... within this many seconds"),
+    relock: float = typer.Option(5.0, help="seconds until the door locks again"),
+    threshold: Optional[float] = typer.Option(None, help="Euclidean threshold (default: LFW operating point at FAR=1e-3)"),
+    action: str = typer.Option("print", help="print (dry run) | command:CMD | gpio:PIN"),
+    audit: Path = typer.Option(Path("audit.jsonl"), help="append-only JSON-lines decision log"),
+    threads: int = typer.Option(1, help="interpreter threads"),
+    report: Optional[Path] = typer.Option(None, help="write run statistics (and RSS, stage latency) as JSON"),
+) -> None:
+    """Run the lock: detect → align → embed → nearest enrolled person → k-of-n decision → action + audit."""
+    import json
+
+    from edgeface.runtime.actions import AuditLog, make_action
+    from edgeface.runtime.frames import open_frames
+    from edgeface.runtime.gallery import check_model, load_gallery
+    from edgeface.runtime.lock import LockConfig, run_lock
+    from edgeface.runtime.resources import peak_rss_mb, rss_mb
+
+    config = LockConfig(k=k, n=n, window_s=window, relock_s=relock, threshold=threshold)
+    path = _gallery_path(gallery)
+    book = load_gallery(path)
+    if not book.people:
+        fail(f"{path}: nobody is enrolled")
+    pipeline = _pipeline(models, variant, threads=threads)
+    check_model(book, pipeline.model_id, path)
+    frames = open_frames(camera=camera, video=video, images=images, fps=fps)
+    door, log = make_action(action), AuditLog(audit)
+    rss_start = rss_mb()
+    try:
+        stats = run_lock(frames, pipeline, book, config, door, log, keep_stage_times=report is not None)
+    finally:
+        door.close()
+        log.close()
+    summary = {k: v for k, v in vars(stats).items() if k != "stage_ms"}
+    summary.update({"rss_mb_start": rss_start, "rss_mb_end": rss_mb(), "rss_mb_peak": peak_rss_mb(),
+                    "pipeline": pipeline.description, "threshold": config.threshold or pipeline.threshold_far_1e3})
+    if report is not None:
+        import numpy as np
+
+        from edgeface.runtime.fileio import atomic_write_json
+
+        summary["stage_ms_median"] = {k: round(float(np.median(v)), 2) if v else None for k, v in stats.stage_ms.items()}
+        atomic_write_json(report, summary)
+    typer.echo(json.dumps(summary))
+
+
+@lock_app.command("scenario")
+@guarded
+def lock_scenario(
+    models: Optional[Path] = ModelsOption,
+    variant: Optional[str] = VariantOption,
+    lfw_root: Optional[Path] = LfwOption,
+    out: Path = typer.Option(Path("reports/door_scenario.json"), help="JSON report"),
+    strangers: int = typer.Option(50, help="LFW people never enrolled who try the door"),
+    seed: int = typer.Option(7),
+) -> None:
+    """Enrol 3 LFW people from some photos; replay visits by them (held-out photos) and by strangers."""
+    from edgeface.door_scenario import ScenarioConfig, run_scenario
+    from edgeface.lfw import locate_lfw
+    from edgeface.runtime.fileio import atomic_write_json
+
+    report = run_scenario(locate_lfw(lfw_root), _pipeline(models, variant), ScenarioConfig(strangers=strangers, seed=seed))
+    atomic_write_json(out, report)
+    typer.echo(f"enrolled {list(report['enrolled'])}; genuine visits {report['genuine_visits']}: "
+               f"true accepts {report['true_accepts']}; impostor visits {report['impostor_visits']}: "
+               f"false accepts {report['false_accepts']} (threshold {report['threshold']}); wrote {out}")
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m edgeface`

@@ -143,7 +143,7 @@ def plot_roc(curves: dict[str, VerificationReport], path, title: str = "LFW ROC 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from edgeface.fileio import atomic_write_bytes
+    from edgeface.runtime.fileio import atomic_write_bytes
 
     fig, ax = plt.subplots(figsize=(6, 5), dpi=110)
     for label, report in curves.items():

@@ -70,6 +70,28 @@ def static_shape(detail: dict) -> list[int]:
     return [int(v) for v in detail.get("shape_signature", detail["shape"])]
 
 
+EDGETPU_LIBRARY = "libedgetpu.so.1"
+
+
+def edgetpu_delegate():
+    """The Coral Edge TPU delegate when libedgetpu and a device are present, else None (CPU it is)."""
+    import ctypes
+
+    try:  # look for the library first: a failed load_delegate leaves a half-made object that warns at exit
+        ctypes.CDLL(EDGETPU_LIBRARY)
+    except OSError:
+        return None
+    interpreter_class, _ = _interpreter_class()
+    module = __import__(interpreter_class.__module__, fromlist=["load_delegate"])
+    load_delegate = getattr(module, "load_delegate", None)
+    if load_delegate is None:
+        return None
+    try:
+        return load_delegate(EDGETPU_LIBRARY)
+    except (ValueError, OSError, RuntimeError):
+        return None
+
+
 def backend_name() -> str:
     return _interpreter_class()[1]
 

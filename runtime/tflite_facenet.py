@@ -19,14 +19,14 @@ class TfliteFaceNet:
     dim = 128
 
     def __init__(self, folder: str | Path, variant: str = "int8", manifest: Manifest | None = None,
-                 num_threads: int | None = 1) -> None:
+                 num_threads: int | None = 1, delegates: list | None = None) -> None:
         folder = Path(folder)
         manifest = manifest or load_manifest(folder)
         entry = manifest.find("facenet", variant)
         if entry is None:
             raise ManifestError(f"{folder}: no {variant} facenet in the manifest")
         self.name = f"nns2-{variant}"
-        self.model = TfliteModel(folder, entry, num_threads)
+        self.model = TfliteModel(folder, entry, num_threads, delegates)
         self.input_size = entry.input_hw[0]
 
     def align(self, image: np.ndarray, face) -> np.ndarray:

@@ -48,14 +48,14 @@ class TfliteMtcnnNets:
     """`MtcnnNets` over a models folder, for one variant (fp32, fp16, dynamic, int8, edgetpu)."""
 
     def __init__(self, folder: str | Path, variant: str = "int8", manifest: Manifest | None = None,
-                 num_threads: int | None = 1) -> None:
+                 num_threads: int | None = 1, delegates: list | None = None) -> None:
         self.folder = Path(folder)
         self.manifest = manifest or load_manifest(self.folder)
         self.variant = variant
         self.pnets: dict[tuple[int, int], TfliteModel] = {}
         for entry in self.manifest.models:
             if entry.role == "pnet" and entry.variant == variant:
-                self.pnets[entry.input_hw] = TfliteModel(self.folder, entry, num_threads)
+                self.pnets[entry.input_hw] = TfliteModel(self.folder, entry, num_threads, delegates)
         dynamic = self.manifest.find("pnet_dynamic", "fp32")
         self.pnet_dynamic = TfliteModel(self.folder, dynamic, num_threads) if dynamic else None
         stages = {}
@@ -63,7 +63,7 @@ class TfliteMtcnnNets:
             entry = self.manifest.find(role, variant)
             if entry is None:
                 raise ManifestError(f"{self.folder}: no {variant} {role} in the manifest")
-            stages[role] = TfliteModel(self.folder, entry, num_threads)
+            stages[role] = TfliteModel(self.folder, entry, num_threads, delegates)
         self._rnet, self._onet = stages["rnet"], stages["onet"]
 
     def pnet(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

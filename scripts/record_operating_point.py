@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from edgeface.fileio import atomic_write_json, atomic_write_text  # noqa: E402
+from edgeface.runtime.fileio import atomic_write_json, atomic_write_text  # noqa: E402
 from edgeface.weights import WEIGHTS_DIR, sha256_file  # noqa: E402
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from edgeface.fileio import atomic_write_json  # noqa: E402
+from edgeface.runtime.fileio import atomic_write_json  # noqa: E402
 from edgeface.weights import WEIGHTS_DIR  # noqa: E402
 from scripts.record_operating_point import update_sums  # noqa: E402
 

@@ -30,6 +30,15 @@ def float_detector():
 
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory, lfw_root) -> Path:
+    """A folder converted by this test session (about 5 minutes on 2 cores).
+
+    EDGEFACE_TEST_MODELS=DIR reuses a folder a developer converted earlier with these same settings, to iterate
+    on runtime tests quickly; CI never sets it, so every CI run converts afresh.
+    """
+    import os
+
+    if os.environ.get("EDGEFACE_TEST_MODELS"):
+        return Path(os.environ["EDGEFACE_TEST_MODELS"])
     out = tmp_path_factory.mktemp("models")
     result = subprocess.run(
         [sys.executable, "-m", "edgeface.cli", "convert", "--int8", "--edgetpu", "--out", str(out), "--input-size",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeface.fileio import atomic_save_npz
+from edgeface.runtime.fileio import atomic_save_npz
 
 DEFAULT_THRESHOLD = 0.4
 

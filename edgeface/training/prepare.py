@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edgeface.fileio import atomic_save_npz
+from edgeface.runtime.fileio import atomic_save_npz
 from edgeface.runtime.images import ImageError, read_rgb
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")

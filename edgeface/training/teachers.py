@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeface.fileio import atomic_save_npz
+from edgeface.runtime.fileio import atomic_save_npz
 
 
 def teacher_cache_path(aligned_set: Path, teacher: str) -> Path:

@@ -1,0 +1,113 @@
+"""Detect → align → embed on one image: the path the door lock, `detect`, `embed` and `compare` share.
+
+`open_runtime` builds it from a models folder written by `edgeface convert` (TFLite only, no TensorFlow);
+the float reference plugs its own detector and embedder into the same class.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from edgeface.runtime.cascade import CascadeConfig, Detector, Face, pick_face
+from edgeface.runtime.images import ImageError
+
+MODELS_ENV = "EDGEFACE_MODELS"
+
+
+class FaceDetector(Protocol):
+    def detect(self, image: np.ndarray) -> list[Face]: ...
+
+
+class FaceEmbedder(Protocol):
+    dim: int
+
+    def align(self, image: np.ndarray, face: Face) -> np.ndarray: ...
+
+    def embed(self, crops: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass
+class FacePipeline:
+    """A detector, an embedder and the embedder's LFW operating point (Euclidean thresholds)."""
+
+    detector: FaceDetector
+    embedder: FaceEmbedder
+    threshold_accuracy: float
+    threshold_far_1e3: float | None = None
+    model_id: str = ""  # which trained weights made the embeddings (a gallery is only valid for these)
+    description: dict = field(default_factory=dict)
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        return self.detector.detect(image)
+
+    def embed_faces(self, image: np.ndarray, faces: list[Face]) -> np.ndarray:
+        """L2-normalised embeddings of the given faces of one image, (N, dim)."""
+        if not faces:
+            return np.zeros((0, self.embedder.dim), np.float32)
+        return self.embedder.embed(np.stack([self.embedder.align(image, face) for face in faces]))
+
+    def embed_one(self, image: np.ndarray, label: str, policy: str = "central") -> tuple[Face, np.ndarray]:
+        """The chosen face of an image and its embedding; no face is an ImageError naming the image."""
+        face = pick_face(self.detect(image), image.shape, policy)
+        if face is None:
+            raise ImageError(f"{label}: no face found")
+        return face, self.embed_faces(image, [face])[0]
+
+
+def default_models_dir(models: str | os.PathLike | None) -> Path | None:
+    """--models, else $EDGEFACE_MODELS, else None (the float reference)."""
+    if models is not None:
+        return Path(models)
+    env = os.environ.get(MODELS_ENV)
+    return Path(env) if env else None
+
+
+def choose_variant(manifest, requested: str | None, delegate) -> str:
+    """The variant to run: as asked, else edgetpu when a Coral delegate is present, else int8, else fp32."""
+    available = manifest.variants("facenet")
+    if requested:
+        if requested not in available:
+            raise ValueError(f"variant {requested!r} not in the models folder (has {', '.join(available) or 'none'})")
+        return requested
+    if delegate is not None and "edgetpu" in available:
+        return "edgetpu"
+    for variant in ("int8", "fp32", "fp16", "dynamic"):
+        if variant in available:
+            return variant
+    raise ValueError("the models folder has no FaceNet model; run `edgeface convert` with the NNS2 weights")
+
+
+def open_runtime(models_dir: str | os.PathLike, variant: str | None = None, num_threads: int | None = 1,
+                 cascade: CascadeConfig | None = None, use_edgetpu: bool = True) -> FacePipeline:
+    """The TFLite pipeline of a converted models folder (manifest and sha256 checked before anything runs)."""
+    from edgeface.runtime import interpreter
+    from edgeface.runtime.manifest import load_manifest
+    from edgeface.runtime.tflite_facenet import TfliteFaceNet
+    from edgeface.runtime.tflite_mtcnn import TfliteMtcnnNets
+
+    folder = Path(models_dir)
+    manifest = load_manifest(folder)
+    delegate = interpreter.edgetpu_delegate() if use_edgetpu else None
+    chosen = choose_variant(manifest, variant, delegate)
+    delegates = [delegate] if chosen == "edgetpu" and delegate is not None else None
+    nets = TfliteMtcnnNets(folder, chosen, manifest, num_threads, delegates)
+    embedder = TfliteFaceNet(folder, chosen, manifest, num_threads, delegates)
+    camera = manifest.camera or {}
+    config = cascade or CascadeConfig(min_face_size=float(camera.get("min_face_size", 20.0)),
+                                      scale_factor=float(camera.get("scale_factor", 0.709)))
+    point = manifest.operating_point or {}
+    if "euclidean_threshold_accuracy" not in point:
+        raise ValueError(f"{folder}: the manifest records no LFW operating point for its FaceNet")
+    float_entry = manifest.find("facenet", "fp32") or manifest.find("facenet", chosen)
+    return FacePipeline(
+        detector=Detector(nets, config), embedder=embedder,
+        model_id=str(point.get("weights_sha256") or float_entry.sha256),
+        threshold_accuracy=float(point["euclidean_threshold_accuracy"]),
+        threshold_far_1e3=float(point["euclidean_threshold_far_1e-3"]) if "euclidean_threshold_far_1e-3" in point else None,
+        description={"models": str(folder), "variant": chosen, "accelerator": "edgetpu" if delegates else "cpu",
+                     "interpreter": interpreter.backend_name(), "threads": num_threads})

@@ -1,0 +1,21 @@
+"""Process memory, read the way `ps` does (Linux /proc; ru_maxrss elsewhere), for soak and benchmark reports."""
+
+from __future__ import annotations
+
+import resource
+import sys
+
+
+def rss_mb() -> float:
+    """Current resident set size in MiB."""
+    try:
+        with open("/proc/self/statm") as handle:
+            pages = int(handle.read().split()[1])
+        return round(pages * resource.getpagesize() / 2**20, 1)
+    except OSError:
+        return peak_rss_mb()
+
+
+def peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)
