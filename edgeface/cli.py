@@ -415,6 +415,117 @@ def train_run(
     typer.echo(str(trainer.run(resume=resume)))
 
 
+@app.command("export-embeddings")
+@guarded
+def export_embeddings_command(
+    folder: Path = typer.Argument(..., help="folder of Person/image.jpg"),
+    out: Path = typer.Argument(..., help="output .npz (embeddings, labels, label_strings, image_paths, no_face)"),
+    models: Optional[Path] = ModelsOption,
+    variant: Optional[str] = VariantOption,
+    embedder: str = typer.Option("nns2", help="float reference only: nns2 | mobilefacenet | dlib"),
+) -> None:
+    """Embed the central face of every image of a labelled folder (facenet's export_embeddings); resumable."""
+    from edgeface.export_embeddings import export_embeddings
+
+    counts = export_embeddings(folder, out, _pipeline(models, variant, embedder))
+    typer.echo(" ".join(f"{k}={v}" for k, v in counts.items()) + f" -> {out}")
+
+
+@app.command()
+@guarded
+def cluster(
+    folder: Path = typer.Argument(..., help="folder (any layout) of unlabelled photos"),
+    out_dir: Path = typer.Argument(..., help="new folder: person_000/, person_001/, ..., noise/, summary.json"),
+    threshold: Optional[float] = typer.Option(None, help="Euclidean cut (default: the model's LFW threshold at FAR=1e-3)"),
+    min_cluster_size: int = typer.Option(2, help="smaller clusters go to noise/"),
+    method: str = typer.Option("agglomerative", help="agglomerative (average linkage) | dbscan"),
+    faces: str = typer.Option("all", help="all faces of each photo, or only the central one"),
+    models: Optional[Path] = ModelsOption,
+    variant: Optional[str] = VariantOption,
+    embedder: str = typer.Option("nns2", help="float reference only: nns2 | mobilefacenet | dlib"),
+) -> None:
+    """Detect and embed every face in FOLDER and cluster them into people (scikit-learn)."""
+    from edgeface.clustering import ClusterConfig, cluster_folder
+
+    config = ClusterConfig(threshold=threshold, min_cluster_size=min_cluster_size, method=method, faces=faces)
+    summary = cluster_folder(folder, out_dir, _pipeline(models, variant, embedder), config)
+    typer.echo(f"{summary['faces']} faces from {summary['images']} images -> {summary['clusters']} clusters, "
+               f"{summary['noise_faces']} noise faces, {len(summary['images_without_face'])} images without a face "
+               f"(threshold {summary['threshold']:.3f}) -> {out_dir}")
+
+
+identify_app = typer.Typer(no_args_is_help=True, help="Who is this? A classifier over embeddings, with 'unknown'.")
+app.add_typer(identify_app, name="identify")
+
+
+@identify_app.command("train")
+@guarded
+def identify_train(
+    folder: Path = typer.Argument(..., help="folder of Person/image.jpg"),
+    model_out: Path = typer.Argument(..., help="identity model to write (.npz, no pickle)"),
+    threshold: Optional[float] = typer.Option(None, help="unknown beyond this Euclidean distance "
+                                                         "(default: the LFW threshold at FAR=1e-3)"),
+    models: Optional[Path] = ModelsOption,
+    variant: Optional[str] = VariantOption,
+    embedder: str = typer.Option("nns2", help="float reference only: nns2 | mobilefacenet | dlib"),
+) -> None:
+    """Train a linear SVM over the embeddings of a labelled folder (facenet's classifier.py TRAIN)."""
+    import numpy as np
+
+    from edgeface.facesets import embed_images, labelled_images
+    from edgeface.identify import train_identity_model
+
+    pipeline = _pipeline(models, variant, embedder)
+    images = labelled_images(folder)
+    person_of = dict(images)
+    vectors, people, failed = [], [], 0
+    for path, faces, error in embed_images([p for p, _ in images], pipeline):
+        if error:
+            failed += 1
+            typer.echo(f"skipped {error}", err=True)
+            continue
+        vectors.append(faces[0].vector)
+        people.append(person_of[path])
+    default = pipeline.threshold_far_1e3 or pipeline.threshold_accuracy
+    model = train_identity_model(np.stack(vectors) if vectors else np.zeros((0, 128)), people,
+                                 threshold or default, pipeline.model_id)
+    model.save(model_out)
+    typer.echo(f"trained on {len(vectors)} faces of {len(model.names)} people ({failed} images skipped), "
+               f"unknown beyond {model.threshold:.3f} -> {model_out}")
+
+
+@identify_app.command("predict")
+@guarded
+def identify_predict(
+    model_file: Path = typer.Argument(..., help="identity model from `identify train`"),
+    images: list[Path] = typer.Argument(..., help="images to identify"),
+    models: Optional[Path] = ModelsOption,
+    variant: Optional[str] = VariantOption,
+    embedder: str = typer.Option("nns2", help="float reference only: nns2 | mobilefacenet | dlib"),
+) -> None:
+    """Print image, answer (a name or unknown) and distance; an image without a face is reported, exit 1 at the end."""
+    from edgeface.facesets import embed_image
+    from edgeface.identify import load_identity_model
+    from edgeface.runtime.images import ImageError
+
+    model = load_identity_model(model_file)
+    pipeline = _pipeline(models, variant, embedder)
+    if model.model_id != pipeline.model_id:
+        fail(f"{model_file}: trained on embeddings of another model; retrain it with this one")
+    failed = 0
+    for path in images:
+        try:
+            face = embed_image(path, pipeline)[0]
+        except ImageError as error:
+            failed += 1
+            typer.echo(f"{path}\terror: {error}")
+            continue
+        name, distance = model.predict(face.vector[None])[0]
+        typer.echo(f"{path}\t{name}\t{distance:.4f}")
+    if failed:
+        raise typer.Exit(1)
+
+
 lock_app = typer.Typer(no_args_is_help=True, help="The door lock: enrol people, list/remove them, run the lock loop.")
 app.add_typer(lock_app, name="lock")
 GalleryOption = typer.Option(None, "--gallery", help="gallery file (default: $EDGEFACE_GALLERY, then ./gallery.json)")

@@ -21,6 +21,7 @@ from edgeface.runtime.cascade import Face
 from edgeface.runtime.frames import Frame, is_dead_frame
 from edgeface.runtime.gallery import Gallery
 from edgeface.runtime.pipeline import FacePipeline
+from edgeface.runtime.resources import rss_mb
 
 
 # --- enrolment quality -------------------------------------------------------------------------------------
@@ -135,16 +136,19 @@ class RunStats:
     unlock_people: dict = field(default_factory=dict)
     action_errors: int = 0
     stage_ms: dict = field(default_factory=lambda: {"detect": [], "embed": []})
+    rss_mb: dict = field(default_factory=dict)  # frame number -> resident memory, every `rss_every` frames
 
 
 def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery, config: LockConfig,
-             action, audit, keep_stage_times: bool = False) -> RunStats:
+             action, audit, keep_stage_times: bool = False, rss_every: int = 1000) -> RunStats:
     """The lock loop. Never raises for a bad frame or a failing action: they are logged and counted."""
     threshold = config.threshold or pipeline.threshold_far_1e3 or pipeline.threshold_accuracy
     tracker, stats = DecisionTracker(config), RunStats()
     unlocked_until: float | None = None
     for frame in frames:
         stats.frames += 1
+        if stats.frames % rss_every == 0:
+            stats.rss_mb[stats.frames] = rss_mb()
         now = frame.time
         if unlocked_until is not None and now >= unlocked_until:
             unlocked_until = None

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from edgeface import lfw
+from tests.clirunner import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def run_cli(*args: str, block_tensorflow: bool = False, tmp_path: Path | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    if block_tensorflow:
-        blocker = tmp_path / "blocker" / "tensorflow"
-        blocker.mkdir(parents=True, exist_ok=True)
-        (blocker / "__init__.py").write_text("raise ImportError('TensorFlow must not be imported here')\n")
-        env["PYTHONPATH"] = f"{blocker.parent}{os.pathsep}{env.get('PYTHONPATH', '')}"
-    return subprocess.run([sys.executable, "-m", "edgeface.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=REPO, timeout=600)
 
 
 def test_help_does_not_import_tensorflow(tmp_path):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -18,6 +16,7 @@ from edgeface.runtime.actions import ActionError, AuditLog, make_action
 from edgeface.runtime.cascade import Face
 from edgeface.runtime.gallery import Gallery, GalleryError, load_gallery
 from edgeface.runtime.lock import DecisionTracker, LockConfig, QualityConfig, face_quality
+from tests.clirunner import run_runtime_cli
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -165,15 +164,6 @@ def test_audit_log_only_appends(tmp_path):
 
 
 # --- the CLI on LFW, runtime only (TensorFlow import blocked) -----------------------------------------------
-def run_runtime_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    blocker = tmp_path / "blocker" / "tensorflow"
-    blocker.mkdir(parents=True, exist_ok=True)
-    (blocker / "__init__.py").write_text("raise ImportError('TensorFlow must not be imported by the runtime')\n")
-    env = dict(os.environ, PYTHONPATH=f"{blocker.parent}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    return subprocess.run([sys.executable, "-m", "edgeface.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=tmp_path, timeout=600)
-
-
 def lfw_files(root: Path, person: str, numbers) -> list[Path]:
     return [root / lfw.IMAGES_SUBDIR / person / f"{person}_{n:04d}.jpg" for n in numbers]
 

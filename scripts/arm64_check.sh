@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Run the runtime on Debian bookworm arm64 (Raspberry Pi OS's base) under user-mode emulation, and compare its
+# outputs with this machine's.
+#
+# Usage: scripts/arm64_check.sh WORK_DIR [MODELS_DIR]      (as root; MODELS_DIR defaults to ./models)
+# Needs Debian's debootstrap, qemu-user-static and proot (installed here if missing). proot runs every arm64
+# program through qemu-aarch64-static, so no binfmt_misc registration (often unavailable in containers) is needed.
+# Steps: debootstrap an arm64 userland (minbase + python3) → venv → `pip install .[runtime]` from PyPI wheels
+# (numpy, opencv-python-headless, ai-edge-litert are taken as binary wheels only) → the runtime tests with
+# `import tensorflow` impossible → scripts/runtime_fingerprint.py on both machines → compare (int8 identical,
+# fp32 within 1e-5). LFW is bound read-only into the userland, not copied. Each step is skipped when done.
+set -euo pipefail
+work=$(realpath -m "${1:?WORK_DIR}"); models=$(realpath "${2:-models}")
+repo=$(cd "$(dirname "$0")/.." && pwd)
+lfw=$(cd "$repo" && python3 -c 'from edgeface.lfw import locate_lfw; print(locate_lfw())' 2>/dev/null || true)
+[ -n "$lfw" ] || { echo "error: LFW not found (set EDGEFACE_LFW)" >&2; exit 2; }
+root="$work/bookworm-arm64"
+mkdir -p "$work"
+need=(); for tool in debootstrap qemu-aarch64-static proot; do command -v $tool >/dev/null || need+=($tool); done
+[ ${#need[@]} -eq 0 ] || apt-get install -y -q debootstrap qemu-user-static proot
+in_arm64() {  # run a shell command inside the arm64 userland
+  proot -q qemu-aarch64-static -0 -r "$root" -b /proc -b /dev -b /sys -b /etc/resolv.conf \
+        -b "$repo:/src" -b "$lfw:/lfw" -b "$models:/models" -b "$work:/work" -w / /usr/bin/env -i \
+        HOME=/root PATH=/usr/local/bin:/usr/bin:/bin EDGEFACE_LFW=/lfw LANG=C.UTF-8 /bin/sh -c "$1"
+}
+t0=$(date +%s)
+if [ ! -f "$root/.stage2-done" ]; then
+  rm -rf "$root"
+  debootstrap --arch=arm64 --foreign --variant=minbase --include=python3,python3-venv,ca-certificates \
+    bookworm "$root" http://deb.debian.org/debian
+  cp /usr/bin/qemu-aarch64-static "$root/usr/bin/"
+  proot -q qemu-aarch64-static -0 -r "$root" -b /proc -b /dev -b /sys -w / /usr/bin/env -i \
+        DEBOOTSTRAP_DIR=/debootstrap PATH=/usr/sbin:/usr/bin:/sbin:/bin /debootstrap/debootstrap --second-stage
+  touch "$root/.stage2-done"
+fi
+echo "userland ready: $(( $(date +%s) - t0 )) s; $(in_arm64 'uname -m; python3 --version' | tr '\n' ' ')"
+t1=$(date +%s)
+rm -rf "$root/opt/edgeface" && mkdir -p "$root/opt/edgeface"
+git -C "$repo" ls-files -z | (cd "$repo" && xargs -0 tar cf -) | tar xf - -C "$root/opt/edgeface"
+if [ ! -x "$root/opt/venv/bin/python" ]; then
+  in_arm64 'python3 -m venv /opt/venv'
+fi
+in_arm64 'cd /opt/edgeface && PIP_ONLY_BINARY=numpy,opencv-python-headless,ai-edge-litert \
+  /opt/venv/bin/pip install -q ".[runtime]" pytest && /opt/venv/bin/pip list 2>/dev/null | grep -iE "numpy|opencv|litert|tensorflow|edgeface"'
+echo "runtime installed: $(( $(date +%s) - t1 )) s"
+t2=$(date +%s)
+in_arm64 'cd /opt/edgeface && EDGEFACE_TEST_MODELS=/models /opt/venv/bin/python -m pytest -q -p no:cacheprovider \
+  tests/test_geometry.py tests/test_align.py tests/test_images.py tests/test_lock.py -k "not scenario"' \
+  | tee "$work/arm64_pytest.log" | tail -5
+echo "runtime tests: $(( $(date +%s) - t2 )) s"
+python3 "$repo/scripts/runtime_fingerprint.py" dump "$work/x86_64.npz" --models "$models"
+in_arm64 'cd /opt/edgeface && /opt/venv/bin/python scripts/runtime_fingerprint.py dump /work/arm64.npz --models /models --crops /work/x86_64.npz'
+python3 "$repo/scripts/runtime_fingerprint.py" compare "$work/x86_64.npz" "$work/arm64.npz"
+echo "total: $(( $(date +%s) - t0 )) s"
