@@ -45,3 +45,15 @@ def test_frames_from_a_dead_camera():
         as_rgb(np.zeros((0, 0, 3), np.uint8))
     with pytest.raises(ImageError, match="pixel type"):
         as_rgb(np.zeros((4, 4, 3), np.float64))
+
+
+def test_huge_images_are_refused_and_cmyk_becomes_rgb(tmp_path):
+    from PIL import Image
+
+    huge = write(tmp_path / "huge.png", np.zeros((8200, 8000), np.uint8))  # 65.6 MP, over the 64 MP limit
+    with pytest.raises(ImageError, match="too large"):
+        read_rgb(huge)
+    Image.new("CMYK", (30, 20), (0, 255, 255, 0)).save(tmp_path / "cmyk.jpg")  # pure red in CMYK
+    rgb = read_rgb(tmp_path / "cmyk.jpg")
+    assert rgb.shape == (20, 30, 3)
+    assert rgb[10, 15, 0] > 200 and rgb[10, 15, 1] < 60 and rgb[10, 15, 2] < 60

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import cv2
@@ -213,6 +214,44 @@ def test_lock_enrol_run_remove_without_tensorflow(models_dir, lfw_root, tmp_path
     (tmp_path / "gallery.json").write_text(gallery_text)
     result = run_runtime_cli(tmp_path, "lock", "remove", "Colin Powell", "--gallery", str(tmp_path / "gallery.json"))
     assert result.returncode == 0 and "0 people left" in result.stdout
+
+
+def test_bad_frames_are_logged_and_the_loop_goes_on(models_dir, lfw_root, tmp_path):
+    from PIL import Image
+
+    frames = tmp_path / "frames"
+    copy_frames(lfw_files(lfw_root, "Colin_Powell", range(1, 3)), frames)
+    (frames / "0100_empty.jpg").write_bytes(b"")
+    (frames / "0101_junk.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
+    cv2.imwrite(str(frames / "0102_huge.png"), np.zeros((8200, 8000), np.uint8))
+    face = cv2.imread(str(lfw_files(lfw_root, "Colin_Powell", [3])[0]))
+    cv2.imwrite(str(frames / "0103_grey.png"), cv2.cvtColor(face, cv2.COLOR_BGR2GRAY))
+    cv2.imwrite(str(frames / "0104_alpha.png"), cv2.cvtColor(face, cv2.COLOR_BGR2BGRA))
+    Image.fromarray(face[:, :, ::-1]).convert("CMYK").save(frames / "0105_cmyk.jpg")
+    book = Gallery(model="whatever")
+    book.add("someone", unit_vectors(1, 3), [])
+    book.save(tmp_path / "g.json")
+    common = ["--models", str(models_dir), "--gallery", str(tmp_path / "g.json"), "--audit", str(tmp_path / "a.jsonl")]
+    result = run_runtime_cli(tmp_path, "lock", "run", "--images", str(frames), *common)
+    assert result.returncode == 2 and "another FaceNet" in result.stderr  # a gallery from another model
+    from edgeface.runtime.pipeline import open_runtime
+
+    book.model = open_runtime(models_dir, "int8").model_id
+    book.save(tmp_path / "g.json")
+    result = run_runtime_cli(tmp_path, "lock", "run", "--images", str(frames), *common)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["frames"] == 8 and summary["unreadable"] == 3 and summary["with_faces"] == 5
+    skipped = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
+    reasons = " ".join(r.get("error", "") for r in skipped if r["action"] == "skip")
+    assert "empty" in reasons and "not a readable image" in reasons and "too large" in reasons
+
+    broken = tmp_path / "broken_models"
+    shutil.copytree(models_dir, broken)
+    (broken / "manifest.json").write_text('{"models": [')
+    result = run_runtime_cli(tmp_path, "lock", "run", "--images", str(frames), "--models", str(broken),
+                             "--gallery", str(tmp_path / "g.json"))
+    assert result.returncode == 2 and "manifest" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_enrol_refuses_a_folder_without_a_usable_face(models_dir, tmp_path):
