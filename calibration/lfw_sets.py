@@ -101,9 +101,9 @@ def stage_crops(frames: list[np.ndarray], nets, config: CascadeConfig, max_crops
     return out
 
 
-def facenet_inputs(root: Path, names: list[str], detector) -> np.ndarray:
-    """Aligned faces of the calibration images in the NNS2 input format (float, 96x96)."""
-    from edgeface.models.facenet import ALIGN_SIZE, model_input
+def facenet_faces(root: Path, names: list[str], detector) -> np.ndarray:
+    """5-point-aligned 112x112 faces of the calibration images (uint8)."""
+    from edgeface.models.facenet import ALIGN_SIZE
     from edgeface.runtime.align import align_five_points
     from edgeface.runtime.cascade import pick_face
 
@@ -113,4 +113,12 @@ def facenet_inputs(root: Path, names: list[str], detector) -> np.ndarray:
         face = pick_face(detector.detect(image), image.shape)
         if face is not None:
             crops.append(align_five_points(image, face.landmarks, ALIGN_SIZE))
-    return model_input(np.stack(crops))
+    return np.stack(crops)
+
+
+def facenet_inputs(root: Path, names: list[str], detector, size: int | None = None) -> np.ndarray:
+    """The calibration faces in an embedder's input format: area-resized to size x size, (x - 127.5) / 128."""
+    from edgeface.models.facenet import INPUT_SIZE
+    from edgeface.runtime.align import embedder_input
+
+    return embedder_input(facenet_faces(root, names, detector), size or INPUT_SIZE)

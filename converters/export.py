@@ -37,6 +37,7 @@ class ConvertConfig:
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     agreement_images: int = 300
     lfw_root: Path | None = None
+    onnx: Path | None = None  # FaceNet from this ONNX file (via onnx2tf) instead of the shipped NNS2 weights
 
 
 def representative(samples: list[np.ndarray] | np.ndarray):
@@ -57,16 +58,22 @@ class Exporter:
         self.out.mkdir(parents=True, exist_ok=True)
         self.entries: list[ModelEntry] = []
         self.cascade = CascadeConfig(min_face_size=config.min_face_size)
+        self.facenet_reference = None  # float embedder (model inputs → raw vectors) the exports are measured against
+        self.facenet_input_size = 0
+        self.facenet_source = ""
 
     def write_model(self, role: str, variant: str, model_bytes: bytes, stem: str, preprocessing: str,
                     calibration: str | None) -> ModelEntry:
         file = f"{stem}_{variant}.tflite"
         atomic_write_bytes(self.out / file, model_bytes)
         inputs, outputs = tensor_infos(model_bytes)
+        meanings = OUTPUT_MEANINGS[role.replace("_dynamic", "")]
+        if role == "facenet":  # any embedding width (an ONNX import need not be 128-D)
+            meanings = {int(outputs[0].shape[-1]): "embedding"} if len(outputs) == 1 else meanings
         entry = ModelEntry(role=role, variant=variant, file=file, sha256=sha256_bytes(model_bytes),
-                           bytes=len(model_bytes), inputs=inputs,
-                           outputs=name_outputs(outputs, OUTPUT_MEANINGS[role.replace("_dynamic", "")]),
-                           preprocessing=preprocessing, calibration=calibration)
+                           bytes=len(model_bytes), inputs=inputs, outputs=name_outputs(outputs, meanings),
+                           preprocessing=preprocessing, calibration=calibration,
+                           source=self.facenet_source if role == "facenet" else "PyPI mtcnn 1.0.0 weights")
         self.entries.append(entry)
         return entry
 
@@ -111,9 +118,11 @@ class Exporter:
 
     # --- FaceNet -------------------------------------------------------------------------------
     def export_facenet(self) -> bool:
+        if self.config.onnx is not None:
+            return self.export_facenet_from_onnx(self.config.onnx)
         from edgeface.detector import FloatDetector
-        from edgeface.models.facenet import PREPROCESSING, build_nns2
-        from edgeface.weights import WEIGHTS_DIR, checked_path
+        from edgeface.models.facenet import INPUT_SIZE, PREPROCESSING, FloatFaceNet, build_nns2
+        from edgeface.weights import WEIGHTS_DIR, checked_path, recorded_sums
 
         if not (WEIGHTS_DIR / "nns2_facenet.weights.h5").is_file():
             self.log("NNS2 FaceNet: no shipped float weights yet (edgeface/weights/nns2_facenet.weights.h5); skipped")
@@ -125,11 +134,45 @@ class Exporter:
         # Export up to the 128-D embedding: TFLite lowers the L2 normalisation to float ops (a float island in an
         # int8 graph, off the Edge TPU); the runtime normalises in numpy instead.
         model = keras.Model(model.input, model.get_layer("flatten").output, name="nns2_facenet")
+        self.facenet_source = f"edgeface NNS2 FaceNet weights, sha256 {recorded_sums()['nns2_facenet.weights.h5']}"
+        float_facenet = FloatFaceNet()
+        self.facenet_reference = lambda faces: float_facenet.embed(faces)
+        self.facenet_input_size = INPUT_SIZE
         names = draw(self.root, self.config.calibration)
         samples = facenet_inputs(self.root, names, FloatDetector(self.cascade))
         self.export_variants("facenet", fixed_batch(model), "facenet", samples,
                              PREPROCESSING + "; output: the raw 128-D embedding, L2-normalise it",
                              describe(self.config.calibration, f"{len(samples)} aligned faces"))
+        return True
+
+    def export_facenet_from_onnx(self, onnx_path: Path) -> bool:
+        """FaceNet from an ONNX file: onnx2tf → SavedModel → the same variants, measured against the SavedModel."""
+        import tempfile
+
+        from edgeface.calibration.lfw_sets import facenet_faces
+        from edgeface.converters.onnx_import import SavedModelEmbedder, onnx_to_saved_model
+        from edgeface.detector import FloatDetector
+        from edgeface.runtime.align import embedder_input
+        from edgeface.weights import sha256_file
+
+        names = draw(self.root, self.config.calibration)
+        faces = facenet_faces(self.root, names, FloatDetector(self.cascade))
+        work = Path(tempfile.mkdtemp(prefix="edgeface-onnx-"))
+        try:
+            saved = onnx_to_saved_model(Path(onnx_path), work, faces)
+            reference = SavedModelEmbedder(saved)
+            self.log(f"ONNX {onnx_path}: {reference.input_size}x{reference.input_size} input, {reference.dim}-D output")
+            self.facenet_source = f"ONNX {Path(onnx_path).name}, sha256 {sha256_file(Path(onnx_path))}, via onnx2tf"
+            self.facenet_input_size = reference.input_size
+            self.facenet_reference = lambda crops: reference(embedder_input(crops, reference.input_size))
+            samples = embedder_input(faces, reference.input_size)
+            self.export_variants("facenet", str(saved), "facenet", samples,
+                                 f"RGB, 5-point alignment to the 112x112 template, area-resized to "
+                                 f"{reference.input_size}x{reference.input_size}, (x - 127.5) / 128; output: the raw "
+                                 f"{reference.dim}-D embedding, L2-normalise it",
+                                 describe(self.config.calibration, f"{len(samples)} aligned faces"))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
         return True
 
     # --- agreement with the float reference ------------------------------------------------------
@@ -154,14 +197,14 @@ class Exporter:
         faces = None
         if has_facenet:
             from edgeface.detector import FloatDetector
-            from edgeface.models.facenet import FloatFaceNet, model_input
-            from edgeface.runtime.align import align_five_points
+            from edgeface.runtime.align import align_five_points, embedder_input
             from edgeface.runtime.cascade import pick_face
 
             detector = FloatDetector(self.cascade)
             picked = [(image, pick_face(detector.detect(image), image.shape)) for image in images]
             faces = np.stack([align_five_points(im, f.landmarks, 112) for im, f in picked if f is not None])
-            reference = FloatFaceNet().embed(faces)
+            reference = self.facenet_reference(faces)
+            reference = reference / np.linalg.norm(reference, axis=1, keepdims=True)
         for variant in self.config.variants:
             if variant == "edgetpu":
                 continue  # same graph as int8 with uint8 I/O; its numbers are int8's (and the TPU's own, when compiled)
@@ -174,7 +217,7 @@ class Exporter:
             if faces is not None:
                 entry = draft.find("facenet", variant)
                 model = TfliteModel(self.out, entry)
-                inputs = model_input(faces)
+                inputs = embedder_input(faces, self.facenet_input_size)
                 vectors = np.concatenate([model(inputs[i : i + 1])["embedding"] for i in range(len(inputs))])
                 entry.accuracy = {"embedding_vs_float": embedding_agreement(reference, vectors)}
                 self.log(f"FaceNet {variant} vs float: {json.dumps(entry.accuracy)}")

@@ -25,12 +25,17 @@ RepresentativeData = Callable[[], Iterable[list[np.ndarray]]]
 
 
 def convert(model, variant: str, representative: RepresentativeData | None = None) -> bytes:
-    """Convert a Keras model (static input shape for the int8 variants) to TFLite bytes."""
+    """Convert a Keras model, or a SavedModel folder (an ONNX import), with a static input shape to TFLite bytes."""
+    import os
+
     import tensorflow as tf
 
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if isinstance(model, (str, os.PathLike)):
+        converter = tf.lite.TFLiteConverter.from_saved_model(os.fspath(model))
+    else:
+        converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if variant != "fp32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if variant == "fp16":

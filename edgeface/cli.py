@@ -23,13 +23,15 @@ def fail(message: str, code: int = 2) -> None:
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that are the user's input, not our bug: reported in one line, exit status 2."""
     from edgeface.lfw import LfwError
+    from edgeface.converters.onnx_import import OnnxImportError
     from edgeface.runtime.actions import ActionError
     from edgeface.runtime.images import ImageError
     from edgeface.runtime.interpreter import ModelError
     from edgeface.runtime.manifest import ManifestError
     from edgeface.weights import WeightsError
 
-    return (LfwError, ImageError, ModelError, ManifestError, ActionError, WeightsError, FileNotFoundError, ValueError)
+    return (LfwError, ImageError, ModelError, ManifestError, ActionError, OnnxImportError, WeightsError,
+            FileNotFoundError, ValueError)
 
 
 def guarded(function):
@@ -241,11 +243,19 @@ def convert(
     calibration_images: int = typer.Option(200, help="LFW images (not in pairs.txt) used for calibration"),
     agreement_images: int = typer.Option(300, help="LFW pair images used to measure agreement with float"),
     lfw_root: Optional[Path] = LfwOption,
+    from_onnx: Optional[Path] = typer.Option(None, "--from-onnx", help="FaceNet from this ONNX face embedder "
+                                             "(needs onnx2tf, see README) instead of the shipped NNS2 weights"),
 ) -> None:
     """Export MTCNN (+ the NNS2 FaceNet) to TFLite; fp32 is always written as the reference. Writes manifest.json."""
     from edgeface.calibration.lfw_sets import CalibrationConfig
     from edgeface.converters.export import ConvertConfig, Exporter, operating_point
 
+    if from_onnx is not None:  # check before minutes of MTCNN export
+        from edgeface.converters.onnx_import import find_onnx2tf
+
+        if not from_onnx.is_file():
+            fail(f"{from_onnx}: no such ONNX file")
+        find_onnx2tf()
     variants = ["fp32"] + [name for name, on in (("fp16", fp16), ("dynamic", dynamic), ("int8", int8),
                                                  ("edgetpu", edgetpu)) if on]
     sizes = []
@@ -257,12 +267,13 @@ def convert(
         sizes.append((width, height))
     config = ConvertConfig(out_dir=out, variants=tuple(variants), input_sizes=tuple(sizes), min_face_size=min_face_size,
                            calibration=CalibrationConfig(images=calibration_images),
-                           agreement_images=agreement_images, lfw_root=lfw_root)
+                           agreement_images=agreement_images, lfw_root=lfw_root, onnx=from_onnx)
     exporter = Exporter(config, log=typer.echo)
     exporter.export_mtcnn()
     has_facenet = exporter.export_facenet()
     exporter.measure(has_facenet)
-    manifest = exporter.write_manifest(operating_point())
+    # the NNS2's LFW thresholds do not describe an imported model: its folder gets none until measured
+    manifest = exporter.write_manifest({} if from_onnx else operating_point())
     total = {}
     for entry in manifest.models:
         total.setdefault((entry.role.replace("_dynamic", ""), entry.variant), 0)
@@ -486,9 +497,8 @@ def identify_train(
             continue
         vectors.append(faces[0].vector)
         people.append(person_of[path])
-    default = pipeline.threshold_far_1e3 or pipeline.threshold_accuracy
-    model = train_identity_model(np.stack(vectors) if vectors else np.zeros((0, 128)), people,
-                                 threshold or default, pipeline.model_id)
+    model = train_identity_model(np.stack(vectors) if vectors else np.zeros((0, pipeline.embedder.dim)), people,
+                                 pipeline.threshold(threshold, strict=True), pipeline.model_id)
     model.save(model_out)
     typer.echo(f"trained on {len(vectors)} faces of {len(model.names)} people ({failed} images skipped), "
                f"unknown beyond {model.threshold:.3f} -> {model_out}")
@@ -645,7 +655,7 @@ def lock_run(
         log.close()
     summary = {k: v for k, v in vars(stats).items() if k != "stage_ms"}
     summary.update({"rss_mb_start": rss_start, "rss_mb_end": rss_mb(), "rss_mb_peak": peak_rss_mb(),
-                    "pipeline": pipeline.description, "threshold": config.threshold or pipeline.threshold_far_1e3})
+                    "pipeline": pipeline.description, "threshold": pipeline.threshold(config.threshold, strict=True)})
     if report is not None:
         import numpy as np
 

@@ -65,7 +65,7 @@ def cluster_folder(folder: Path, out_dir: Path, pipeline: FacePipeline, config: 
         faces.extend(found)
         if error:
             failures.append({"image": str(path.relative_to(folder)), "reason": error})
-    threshold = config.threshold or pipeline.threshold_far_1e3 or pipeline.threshold_accuracy
+    threshold = pipeline.threshold(config.threshold, strict=True)
     vectors = np.stack([f.vector for f in faces]) if faces else np.zeros((0, pipeline.embedder.dim))
     labels = cluster_vectors(vectors, threshold, config.min_cluster_size, config.method)
     clusters: dict[str, list[dict]] = {}

@@ -24,7 +24,7 @@ def model_threshold(embedder_name: str, which: str = "euclidean_threshold_accura
 
 
 def compare_images(paths: list[Path], pipeline: FacePipeline, threshold: float | None, label: str) -> str:
-    threshold = pipeline.threshold_accuracy if threshold is None else threshold
+    threshold = pipeline.threshold(threshold)
     vectors = np.stack([pipeline.embed_one(read_rgb(path), str(path))[1] for path in paths])
     distances = np.linalg.norm(vectors[:, None] - vectors[None], axis=2)
     lines = [f"{label}, threshold {threshold:.3f} (Euclidean)", "distance matrix:"]

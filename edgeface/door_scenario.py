@@ -112,7 +112,7 @@ def run_scenario(root: Path, pipeline: FacePipeline, config: ScenarioConfig = Sc
     frame_false = sum(r["person"] not in ("unknown", visits[frame_visit[r["frame"]]][0]) for r in matched)
     return {
         "config": asdict(config), "lock": asdict(lock), "pipeline": pipeline.description,
-        "threshold": lock.threshold or pipeline.threshold_far_1e3,
+        "threshold": pipeline.threshold(lock.threshold, strict=True),
         "enrolled": enrolment,
         "genuine_visits": len(genuine), "true_accepts": true_accepts,
         "impostor_visits": len(impostor), "false_accepts": false_accepts,

@@ -178,7 +178,11 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
     quantized = Detector(TfliteMtcnnNets(models_dir, variant, manifest),
                          CascadeConfig(min_face_size=manifest.camera.get("min_face_size", 20.0)))
     detectors = {"float": float_detector, variant: quantized}
-    embedders = {"float": FloatFaceNet(), variant: TfliteFaceNet(models_dir, variant, manifest)}
+    facenet = manifest.find("facenet", "fp32")
+    # the float reference of an imported (ONNX) FaceNet is its fp32 export; the NNS2's is the Keras model
+    float_embedder = (TfliteFaceNet(models_dir, "fp32", manifest) if facenet and facenet.source.startswith("ONNX")
+                      else FloatFaceNet())
+    embedders = {"float": float_embedder, variant: TfliteFaceNet(models_dir, variant, manifest)}
     detections, timings = {}, {}
     for label, detector in detectors.items():
         detections[label] = detect_all(root, names, detector, progress)

@@ -142,7 +142,7 @@ class RunStats:
 def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery, config: LockConfig,
              action, audit, keep_stage_times: bool = False, rss_every: int = 1000) -> RunStats:
     """The lock loop. Never raises for a bad frame or a failing action: they are logged and counted."""
-    threshold = config.threshold or pipeline.threshold_far_1e3 or pipeline.threshold_accuracy
+    threshold = pipeline.threshold(config.threshold, strict=True)
     tracker, stats = DecisionTracker(config), RunStats()
     unlocked_until: float | None = None
     for frame in frames:

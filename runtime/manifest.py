@@ -43,6 +43,7 @@ class ModelEntry:
     calibration: str | None = None
     accuracy: dict = field(default_factory=dict)
     edgetpu: dict | None = None
+    source: str = ""  # what the float model was: e.g. "edgeface NNS2 weights sha256 …" or "ONNX file sha256 …"
 
     @property
     def input_hw(self) -> tuple[int, int]:

@@ -37,7 +37,7 @@ class FacePipeline:
 
     detector: FaceDetector
     embedder: FaceEmbedder
-    threshold_accuracy: float
+    threshold_accuracy: float | None  # None: no LFW operating point recorded (e.g. an ONNX import); pass one
     threshold_far_1e3: float | None = None
     model_id: str = ""  # which trained weights made the embeddings (a gallery is only valid for these)
     description: dict = field(default_factory=dict)
@@ -50,6 +50,14 @@ class FacePipeline:
         if not faces:
             return np.zeros((0, self.embedder.dim), np.float32)
         return self.embedder.embed(np.stack([self.embedder.align(image, face) for face in faces]))
+
+    def threshold(self, given: float | None = None, strict: bool = False) -> float:
+        """`given`, else the LFW operating point (FAR = 1e-3 when `strict`, best accuracy otherwise)."""
+        chosen = given or ((self.threshold_far_1e3 or self.threshold_accuracy) if strict else self.threshold_accuracy)
+        if chosen is None:
+            raise ValueError("this models folder records no LFW operating point for its embedder (an ONNX import?): "
+                             "measure one with `edgeface eval --compare` and pass --threshold")
+        return float(chosen)
 
     def embed_one(self, image: np.ndarray, label: str, policy: str = "central") -> tuple[Face, np.ndarray]:
         """The chosen face of an image and its embedding; no face is an ImageError naming the image."""
@@ -101,13 +109,11 @@ def open_runtime(models_dir: str | os.PathLike, variant: str | None = None, num_
     config = cascade or CascadeConfig(min_face_size=float(camera.get("min_face_size", 20.0)),
                                       scale_factor=float(camera.get("scale_factor", 0.709)))
     point = manifest.operating_point or {}
-    if "euclidean_threshold_accuracy" not in point:
-        raise ValueError(f"{folder}: the manifest records no LFW operating point for its FaceNet")
     float_entry = manifest.find("facenet", "fp32") or manifest.find("facenet", chosen)
     return FacePipeline(
         detector=Detector(nets, config), embedder=embedder,
         model_id=str(point.get("weights_sha256") or float_entry.sha256),
-        threshold_accuracy=float(point["euclidean_threshold_accuracy"]),
+        threshold_accuracy=float(point["euclidean_threshold_accuracy"]) if "euclidean_threshold_accuracy" in point else None,
         threshold_far_1e3=float(point["euclidean_threshold_far_1e-3"]) if "euclidean_threshold_far_1e-3" in point else None,
         description={"models": str(folder), "variant": chosen, "accelerator": "edgetpu" if delegates else "cpu",
                      "interpreter": interpreter.backend_name(), "threads": num_threads})

@@ -16,8 +16,6 @@ ALIGN_SIZE = 112
 class TfliteFaceNet:
     """An `Embedder` over the facenet model of a converted models folder."""
 
-    dim = 128
-
     def __init__(self, folder: str | Path, variant: str = "int8", manifest: Manifest | None = None,
                  num_threads: int | None = 1, delegates: list | None = None) -> None:
         folder = Path(folder)
@@ -28,6 +26,7 @@ class TfliteFaceNet:
         self.name = f"nns2-{variant}"
         self.model = TfliteModel(folder, entry, num_threads, delegates)
         self.input_size = entry.input_hw[0]
+        self.dim = int(entry.outputs["embedding"].shape[-1])
 
     def align(self, image: np.ndarray, face) -> np.ndarray:
         return align_five_points(image, face.landmarks, ALIGN_SIZE)
