@@ -18,10 +18,15 @@ root="$work/bookworm-arm64"
 mkdir -p "$work"
 need=(); for tool in debootstrap qemu-aarch64-static proot; do command -v $tool >/dev/null || need+=($tool); done
 [ ${#need[@]} -eq 0 ] || apt-get install -y -q debootstrap qemu-user-static proot
+ca_bundle=${PIP_CERT:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}  # the host's trust (proxies included)
 in_arm64() {  # run a shell command inside the arm64 userland
   proot -q qemu-aarch64-static -0 -r "$root" -b /proc -b /dev -b /sys -b /etc/resolv.conf \
+        -b "$ca_bundle:/etc/ssl/certs/ca-certificates.crt" \
         -b "$repo:/src" -b "$lfw:/lfw" -b "$models:/models" -b "$work:/work" -w / /usr/bin/env -i \
-        HOME=/root PATH=/usr/local/bin:/usr/bin:/bin EDGEFACE_LFW=/lfw LANG=C.UTF-8 /bin/sh -c "$1"
+        HOME=/root PATH=/usr/local/bin:/usr/bin:/bin EDGEFACE_LFW=/lfw LANG=C.UTF-8 \
+        PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+        PIP_DEFAULT_TIMEOUT=180 PIP_DISABLE_PIP_VERSION_CHECK=1 ${PIP_INDEX_URL:+PIP_INDEX_URL=$PIP_INDEX_URL} \
+        /bin/sh -c "$1"
 }
 t0=$(date +%s)
 if [ ! -f "$root/.stage2-done" ]; then
@@ -41,10 +46,10 @@ if [ ! -x "$root/opt/venv/bin/python" ]; then
   in_arm64 'python3 -m venv /opt/venv'
 fi
 in_arm64 'cd /opt/edgeface && PIP_ONLY_BINARY=numpy,opencv-python-headless,ai-edge-litert \
-  /opt/venv/bin/pip install -q ".[runtime]" pytest && /opt/venv/bin/pip list 2>/dev/null | grep -iE "numpy|opencv|litert|tensorflow|edgeface"'
+  /opt/venv/bin/pip install -q ".[runtime]" pytest pillow && /opt/venv/bin/pip list 2>/dev/null | grep -iE "numpy|opencv|litert|tensorflow|edgeface"'
 echo "runtime installed: $(( $(date +%s) - t1 )) s"
 t2=$(date +%s)
-in_arm64 'cd /opt/edgeface && EDGEFACE_TEST_MODELS=/models /opt/venv/bin/python -m pytest -q -p no:cacheprovider \
+in_arm64 'cd /opt/edgeface && EDGEFACE_TEST_MODELS=/models /opt/venv/bin/pytest -q -p no:cacheprovider \
   tests/test_geometry.py tests/test_align.py tests/test_images.py tests/test_lock.py -k "not scenario"' \
   | tee "$work/arm64_pytest.log" | tail -5
 echo "runtime tests: $(( $(date +%s) - t2 )) s"

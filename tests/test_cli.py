@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from edgeface import lfw
-from tests.clirunner import run_cli
+from clirunner import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 

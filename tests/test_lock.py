@@ -17,7 +17,7 @@ from edgeface.runtime.actions import ActionError, AuditLog, make_action
 from edgeface.runtime.cascade import Face
 from edgeface.runtime.gallery import Gallery, GalleryError, load_gallery
 from edgeface.runtime.lock import DecisionTracker, LockConfig, QualityConfig, face_quality
-from tests.clirunner import run_runtime_cli
+from clirunner import run_runtime_cli
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -16,7 +16,7 @@ import pytest
 
 from edgeface import lfw
 from edgeface.converters.onnx_import import OnnxImportError, find_onnx2tf
-from tests.clirunner import run_cli
+from clirunner import run_cli
 
 
 @pytest.fixture(scope="module")

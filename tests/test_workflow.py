@@ -12,7 +12,7 @@ import pytest
 from edgeface import lfw
 from edgeface.clustering import cluster_vectors, pairwise_scores
 from edgeface.identify import UNKNOWN, load_identity_model, train_identity_model
-from tests.clirunner import run_runtime_cli
+from clirunner import run_runtime_cli
 
 
 def test_pairwise_and_bcubed_scores_on_a_hand_case():
