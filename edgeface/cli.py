@@ -162,8 +162,10 @@ def detect(
 
     from edgeface.runtime.images import read_rgb
 
+    from edgeface.runtime.pipeline import default_models_dir
+
     picture = read_rgb(image)
-    if models is None and not _models_env():
+    if default_models_dir(models) is None:
         from edgeface.pipelines import require_toolchain
 
         require_toolchain()
@@ -177,12 +179,6 @@ def detect(
         fail(f"{image}: no face found", code=1)
     for face in faces:
         typer.echo(json.dumps(face.to_dict()))
-
-
-def _models_env() -> bool:
-    import os
-
-    return bool(os.environ.get("EDGEFACE_MODELS"))
 
 
 @app.command()
