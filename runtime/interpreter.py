@@ -71,6 +71,12 @@ def static_shape(detail: dict) -> list[int]:
 
 
 EDGETPU_LIBRARY = "libedgetpu.so.1"
+KERNELS_ENV = "EDGEFACE_KERNELS"
+KERNELS = {  # which LiteRT kernels run the models
+    "xnnpack": None,  # the default: LiteRT's optimised kernels with its XNNPACK delegate
+    "builtin": "BUILTIN_WITHOUT_DEFAULT_DELEGATES",  # LiteRT's optimised kernels, no XNNPACK
+    "reference": "BUILTIN_REF",  # plain reference kernels: slow, but integer results identical on every CPU
+}
 
 
 def edgetpu_delegate():
@@ -102,8 +108,16 @@ def make_interpreter(model_path: str | os.PathLike, num_threads: int | None = No
     path = os.fspath(model_path)
     if not os.path.isfile(path):
         raise ModelError(f"{path}: model file not found")
+    kwargs = {}
+    kernels = os.environ.get(KERNELS_ENV, "xnnpack")
+    if kernels not in KERNELS:
+        raise ModelError(f"${KERNELS_ENV}={kernels!r}: choose {', '.join(KERNELS)}")
+    if KERNELS[kernels]:
+        module = __import__(interpreter_class.__module__, fromlist=["OpResolverType"])
+        kwargs["experimental_op_resolver_type"] = getattr(module.OpResolverType, KERNELS[kernels])
     try:
-        interpreter = interpreter_class(model_path=path, num_threads=num_threads, experimental_delegates=delegates)
+        interpreter = interpreter_class(model_path=path, num_threads=num_threads, experimental_delegates=delegates,
+                                        **kwargs)
         allocate(interpreter)
     except (ValueError, RuntimeError) as error:
         raise ModelError(f"{path}: not a loadable TFLite model ({error})") from None

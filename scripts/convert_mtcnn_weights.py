@@ -16,7 +16,10 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+try:  # an installed edgeface (editable or not); else this checkout's sources
+    import edgeface.runtime  # noqa: F401
+except ImportError:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from edgeface.models.mtcnn import LAYERS  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "edgeface" / "weights" / "mtcnn.npz"

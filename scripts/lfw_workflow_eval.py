@@ -20,7 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+try:  # an installed edgeface (editable or not); else this checkout's sources
+    import edgeface.runtime  # noqa: F401
+except ImportError:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from edgeface import lfw  # noqa: E402
 from edgeface.clustering import cluster_vectors, pairwise_scores  # noqa: E402
 from edgeface.facesets import embed_images  # noqa: E402

@@ -15,7 +15,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+try:  # an installed edgeface (editable or not); else this checkout's sources
+    import edgeface.runtime  # noqa: F401
+except ImportError:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from edgeface import lfw  # noqa: E402
 from edgeface.runtime.images import read_rgb  # noqa: E402
 from edgeface.synthetic import door_frame  # noqa: E402

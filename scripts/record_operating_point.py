@@ -10,7 +10,10 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+try:  # an installed edgeface (editable or not); else this checkout's sources
+    import edgeface.runtime  # noqa: F401
+except ImportError:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from edgeface.runtime.fileio import atomic_write_json, atomic_write_text  # noqa: E402
 from edgeface.weights import WEIGHTS_DIR, sha256_file  # noqa: E402
 

@@ -16,7 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+try:  # an installed edgeface (editable or not); else this checkout's sources
+    import edgeface.runtime  # noqa: F401
+except ImportError:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from edgeface.runtime.fileio import atomic_write_json  # noqa: E402
 from edgeface.weights import WEIGHTS_DIR  # noqa: E402
 from scripts.record_operating_point import update_sums  # noqa: E402
