@@ -293,3 +293,54 @@ def test_door_scenario_accepts_enrolled_people_and_refuses_strangers(models_dir,
     assert report["genuine_visits"] == 6 and report["impostor_visits"] == 8
     assert report["true_accepts"] >= 5
     assert report["false_accepts"] == 0
+
+
+# --- frame sources -----------------------------------------------------------------------------------------
+class FakeCamera:
+    """A cv2.VideoCapture stand-in: some good frames, then a camera that stops answering."""
+
+    def __init__(self, good: int) -> None:
+        self.good, self.released = good, False
+
+    def isOpened(self) -> bool:  # noqa: N802 (OpenCV's name)
+        return True
+
+    def get(self, prop) -> float:
+        return 0.0
+
+    def read(self):
+        if self.good > 0:
+            self.good -= 1
+            return True, np.full((48, 64, 3), 100, np.uint8)
+        return False, None
+
+    def release(self) -> None:
+        self.released = True
+
+
+def test_a_camera_that_stops_answering_ends_the_stream_with_a_message(monkeypatch):
+    from edgeface.runtime import frames as frames_module
+    from edgeface.runtime.images import ImageError
+
+    monkeypatch.setattr(frames_module.time, "sleep", lambda s: None)
+    camera = FakeCamera(good=3)
+    stream = frames_module.capture_frames(camera, "camera 0", live=True, max_failures=5)
+    got = [next(stream) for _ in range(3)]
+    assert [f.image.shape for f in got] == [(48, 64, 3)] * 3 and got[0].image[0, 0].tolist() == [100, 100, 100]
+    with pytest.raises(ImageError, match="stopped delivering frames"):
+        next(stream)
+    assert camera.released
+
+
+def test_a_video_file_is_timed_by_frame_number_and_ends_cleanly(tmp_path):
+    from edgeface.runtime.frames import open_frames
+
+    path = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 4.0, (64, 48))
+    for k in range(6):
+        writer.write(np.full((48, 64, 3), 40 * k, np.uint8))
+    writer.release()
+    frames = list(open_frames(video=path))
+    assert len(frames) == 6 and [f.time for f in frames] == [k / 4.0 for k in range(6)]
+    with pytest.raises(ValueError, match="exactly one"):
+        open_frames(video=path, images=tmp_path)
