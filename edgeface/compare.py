@@ -10,8 +10,8 @@ from edgeface.runtime.images import read_rgb
 from edgeface.runtime.pipeline import FacePipeline
 
 
-def model_threshold(embedder_name: str, which: str = "euclidean_threshold_accuracy"):
-    """The embedder's LFW operating point, recorded in weights/operating_points.json ("all" = the whole record)."""
+def operating_point(embedder_name: str) -> dict:
+    """The embedder's LFW operating point (thresholds, accuracy, VAL), recorded in weights/operating_points.json."""
     import json
 
     from edgeface.weights import checked_path
@@ -19,8 +19,7 @@ def model_threshold(embedder_name: str, which: str = "euclidean_threshold_accura
     points = json.loads(checked_path("operating_points.json").read_text())
     if embedder_name not in points:
         raise ValueError(f"no recorded LFW operating point for {embedder_name!r}; pass --threshold")
-    record = {k: v for k, v in points[embedder_name].items()}
-    return record if which == "all" else float(record[which])
+    return dict(points[embedder_name])
 
 
 def compare_images(paths: list[Path], pipeline: FacePipeline, threshold: float | None, label: str) -> str:

@@ -51,15 +51,10 @@ class SilentAction:
         pass
 
 
-def _people(root: Path) -> dict[str, list[str]]:
-    folder = root / lfw.IMAGES_SUBDIR
-    return {p.name: sorted(f.name for f in p.iterdir() if f.suffix == ".jpg") for p in sorted(folder.iterdir()) if p.is_dir()}
-
-
 def run_scenario(root: Path, pipeline: FacePipeline, config: ScenarioConfig = ScenarioConfig(),
                  lock: LockConfig = LockConfig()) -> dict:
     rng = np.random.default_rng(config.seed)
-    people = _people(root)
+    people = {name: [f.name for f in files] for name, files in lfw.people_images(root).items()}
     candidates = [n for n, files in people.items() if len(files) >= config.min_images_enrolled]
     enrolled = [candidates[i] for i in rng.choice(len(candidates), config.enrolled_people, replace=False)]
     others = [n for n, files in people.items() if len(files) >= config.min_images_stranger and n not in enrolled]

@@ -31,10 +31,10 @@ def export_embeddings(folder: Path, out: Path, pipeline: FacePipeline, save_ever
             state = {"paths": list(data["image_paths"]), "vectors": list(data["embeddings"]),
                      "no_face": list(data["no_face"]), "reasons": list(data["no_face_reasons"])}
     done = set(state["paths"]) | set(state["no_face"])
+    label_of = {str(p.relative_to(folder)): people.index(person) for p, person in images}
     todo = [path for path, _ in images if str(path.relative_to(folder)) not in done]
 
     def save(target: Path) -> None:
-        label_of = {str(p.relative_to(folder)): people.index(person) for p, person in images}
         vectors = np.asarray(state["vectors"], np.float32).reshape(-1, pipeline.embedder.dim)
         atomic_save_npz(target, embeddings=vectors,
                         labels=np.array([label_of[p] for p in state["paths"]], np.int32),

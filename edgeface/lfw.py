@@ -100,6 +100,12 @@ def parse_people(path: Path) -> dict[str, int]:
     return people
 
 
+def people_images(root: Path) -> dict[str, list[Path]]:
+    """Every person's image files in the deep-funneled folder, people and files in name order."""
+    folder = root / IMAGES_SUBDIR
+    return {p.name: sorted(p.glob("*.jpg")) for p in sorted(folder.iterdir()) if p.is_dir()}
+
+
 def pair_images(pairs: list[Pair]) -> list[str]:
     """Distinct image paths named by the pairs, in first-seen order."""
     return list(dict.fromkeys(name for pair in pairs for name in pair.images))

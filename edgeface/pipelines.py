@@ -27,13 +27,12 @@ def open_pipeline(models: Path | None = None, variant: str | None = None, embedd
     if folder is not None:
         return open_runtime(folder, variant, num_threads, cascade)
     require_toolchain()
-    from edgeface.compare import model_threshold
+    from edgeface.compare import operating_point
     from edgeface.detector import FloatDetector
     from edgeface.embedders import load_embedder
-
     from edgeface.weights import recorded_sums
 
-    thresholds = model_threshold(embedder, "all")
+    thresholds = operating_point(embedder)
     weights = {"nns2": "nns2_facenet.weights.h5", "mobilefacenet": "mobilefacenet.tflite"}.get(embedder, embedder)
     return FacePipeline(detector=FloatDetector(cascade), embedder=load_embedder(embedder),
                         threshold_accuracy=thresholds["euclidean_threshold_accuracy"],

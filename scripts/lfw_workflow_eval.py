@@ -52,8 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     root = lfw.locate_lfw(args.lfw)
     pipeline = open_pipeline(args.models, args.variant)
-    folder = root / lfw.IMAGES_SUBDIR
-    people = {p.name: sorted(p.glob("*.jpg")) for p in sorted(folder.iterdir()) if p.is_dir()}
+    people = lfw.people_images(root)
     frequent = {name: files for name, files in people.items() if len(files) >= 10}
     singles = sorted(name for name, files in people.items() if len(files) == 1)
     started = time.time()
