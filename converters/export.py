@@ -18,6 +18,7 @@ import numpy as np
 
 from edgeface.calibration.lfw_sets import (CalibrationConfig, compose_frames, describe, draw, facenet_inputs,
                                            pnet_levels, stage_crops)
+from edgeface.converters.qat import QatConfig
 from edgeface.converters.quantize import convert, name_outputs, tensor_infos
 from edgeface.runtime.fileio import atomic_write_bytes, atomic_write_text
 from edgeface.runtime.cascade import CascadeConfig
@@ -38,6 +39,8 @@ class ConvertConfig:
     agreement_images: int = 300
     lfw_root: Path | None = None
     onnx: Path | None = None  # FaceNet from this ONNX file (via onnx2tf) instead of the shipped NNS2 weights
+    qat: QatConfig | None = None  # int8/edgetpu FaceNet from quantization-aware training instead of post-training
+    qat_images: int = 1000  # LFW images (not in pairs.txt) whose faces the QAT fine-tune runs on
 
 
 def representative(samples: list[np.ndarray] | np.ndarray):
@@ -140,10 +143,41 @@ class Exporter:
         self.facenet_input_size = INPUT_SIZE
         names = draw(self.root, self.config.calibration)
         samples = facenet_inputs(self.root, names, FloatDetector(self.cascade))
-        self.export_variants("facenet", fixed_batch(model), "facenet", samples,
-                             PREPROCESSING + "; output: the raw 128-D embedding, L2-normalise it",
-                             describe(self.config.calibration, f"{len(samples)} aligned faces"))
+        preprocessing = PREPROCESSING + "; output: the raw 128-D embedding, L2-normalise it"
+        calibration = describe(self.config.calibration, f"{len(samples)} aligned faces")
+        self.export_variants("facenet", fixed_batch(model), "facenet", samples, preprocessing, calibration)
+        if self.config.qat is not None and {"int8", "edgetpu"} & set(self.config.variants):
+            self.export_facenet_qat(model, samples, preprocessing, calibration)
         return True
+
+    def export_facenet_qat(self, model, samples: np.ndarray, preprocessing: str, calibration: str) -> None:
+        """Replace the post-training int8/edgetpu FaceNet by quantization-aware-trained ones; the post-training
+        model's agreement with float stays in the entry (`accuracy.post_training`) so both are reported."""
+        from edgeface.calibration.lfw_sets import CalibrationConfig
+        from edgeface.converters.qat import quantization_aware
+        from edgeface.detector import FloatDetector
+
+        post_training = {}
+        faces = self.agreement_faces()
+        for entry in [e for e in self.entries if e.role == "facenet" and e.variant in ("int8", "edgetpu")]:
+            if entry.variant == "int8":
+                post_training = self.facenet_agreement(entry, faces)
+                self.log(f"FaceNet int8 post-training vs float: {json.dumps(post_training)}")
+            self.entries.remove(entry)
+        qat = self.config.qat
+        pool = CalibrationConfig(images=self.config.qat_images, seed=self.config.calibration.seed + 1)
+        inputs = facenet_inputs(self.root, draw(self.root, pool), FloatDetector(self.cascade))
+        self.log(f"QAT: {qat.steps} steps of {qat.batch_size} on {len(inputs)} LFW faces (+ mirror images)")
+        trained = quantization_aware(model, inputs, qat, self.log)
+        how = (f"; quantization-aware training: {qat.steps} steps x {qat.batch_size}, Adam {qat.learning_rate:g}, "
+               f"self-distillation on {describe(pool, f'{len(inputs)} aligned faces')}")
+        for variant in ("int8", "edgetpu"):
+            if variant in self.config.variants:
+                data = convert(trained, variant, representative(samples))
+                entry = self.write_model("facenet", variant, data, "facenet", preprocessing, calibration + how)
+                entry.accuracy["post_training"] = post_training
+                if variant == "edgetpu":
+                    entry.edgetpu = compile_edgetpu(self.out / entry.file)
 
     def export_facenet_from_onnx(self, onnx_path: Path) -> bool:
         """FaceNet from an ONNX file: onnx2tf → SavedModel → the same variants, measured against the SavedModel."""
@@ -186,25 +220,15 @@ class Exporter:
 
     def measure(self, has_facenet: bool) -> None:
         """Record, per variant, detector agreement (LFW pair images) and embedding cosine vs float."""
-        from edgeface.agreement import detector_agreement, embedding_agreement
+        from edgeface.agreement import detector_agreement
         from edgeface.models.mtcnn import KerasMtcnnNets
         from edgeface.runtime.manifest import Manifest
-        from edgeface.runtime.tflite_mtcnn import TfliteModel, TfliteMtcnnNets
+        from edgeface.runtime.tflite_mtcnn import TfliteMtcnnNets
 
         images = self.agreement_images()
         float_nets = KerasMtcnnNets()
         draft = Manifest(models=self.entries)
-        faces = None
-        if has_facenet:
-            from edgeface.detector import FloatDetector
-            from edgeface.runtime.align import align_five_points, embedder_input
-            from edgeface.runtime.cascade import pick_face
-
-            detector = FloatDetector(self.cascade)
-            picked = [(image, pick_face(detector.detect(image), image.shape)) for image in images]
-            faces = np.stack([align_five_points(im, f.landmarks, 112) for im, f in picked if f is not None])
-            reference = self.facenet_reference(faces)
-            reference = reference / np.linalg.norm(reference, axis=1, keepdims=True)
+        faces = self.agreement_faces(images) if has_facenet else None
         for variant in self.config.variants:
             if variant == "edgetpu":
                 continue  # same graph as int8 with uint8 I/O; its numbers are int8's (and the TPU's own, when compiled)
@@ -216,11 +240,32 @@ class Exporter:
                     entry.accuracy = {"mtcnn_cascade_vs_float": result}
             if faces is not None:
                 entry = draft.find("facenet", variant)
-                model = TfliteModel(self.out, entry)
-                inputs = embedder_input(faces, self.facenet_input_size)
-                vectors = np.concatenate([model(inputs[i : i + 1])["embedding"] for i in range(len(inputs))])
-                entry.accuracy = {"embedding_vs_float": embedding_agreement(reference, vectors)}
-                self.log(f"FaceNet {variant} vs float: {json.dumps(entry.accuracy)}")
+                entry.accuracy["embedding_vs_float"] = self.facenet_agreement(entry, faces)
+                self.log(f"FaceNet {variant} vs float: {json.dumps(entry.accuracy['embedding_vs_float'])}")
+
+    def agreement_faces(self, images: list[np.ndarray] | None = None) -> np.ndarray:
+        """The aligned faces (float cascade, central face) of the agreement images."""
+        from edgeface.detector import FloatDetector
+        from edgeface.runtime.align import align_five_points
+        from edgeface.runtime.cascade import pick_face
+
+        detector = FloatDetector(self.cascade)
+        picked = [(image, pick_face(detector.detect(image), image.shape))
+                  for image in (images if images is not None else self.agreement_images())]
+        return np.stack([align_five_points(im, f.landmarks, 112) for im, f in picked if f is not None])
+
+    def facenet_agreement(self, entry: ModelEntry, faces: np.ndarray) -> dict:
+        """Cosine of an exported FaceNet's embeddings to the float reference's, face by face."""
+        from edgeface.agreement import embedding_agreement
+        from edgeface.runtime.align import embedder_input
+        from edgeface.runtime.tflite_mtcnn import TfliteModel
+
+        reference = self.facenet_reference(faces)
+        reference = reference / np.linalg.norm(reference, axis=1, keepdims=True)
+        model = TfliteModel(self.out, entry)
+        inputs = embedder_input(faces, self.facenet_input_size)
+        vectors = np.concatenate([model(inputs[i : i + 1])["embedding"] for i in range(len(inputs))])
+        return embedding_agreement(reference, vectors)
 
     def write_manifest(self, operating_point: dict) -> Manifest:
         manifest = Manifest(models=self.entries, operating_point=operating_point, created_by="edgeface convert",

@@ -24,14 +24,15 @@ def user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that are the user's input, not our bug: reported in one line, exit status 2."""
     from edgeface.lfw import LfwError
     from edgeface.converters.onnx_import import OnnxImportError
+    from edgeface.converters.qat import QatUnavailable
     from edgeface.runtime.actions import ActionError
     from edgeface.runtime.images import ImageError
     from edgeface.runtime.interpreter import ModelError
     from edgeface.runtime.manifest import ManifestError
     from edgeface.weights import WeightsError
 
-    return (LfwError, ImageError, ModelError, ManifestError, ActionError, OnnxImportError, WeightsError,
-            FileNotFoundError, ValueError)
+    return (LfwError, ImageError, ModelError, ManifestError, ActionError, OnnxImportError, QatUnavailable,
+            WeightsError, FileNotFoundError, ValueError)
 
 
 def guarded(function):
@@ -241,10 +242,16 @@ def convert(
     lfw_root: Optional[Path] = LfwOption,
     from_onnx: Optional[Path] = typer.Option(None, "--from-onnx", help="FaceNet from this ONNX face embedder "
                                              "(needs onnx2tf, see README) instead of the shipped NNS2 weights"),
+    qat: bool = typer.Option(False, "--qat", help="int8/edgetpu FaceNet by quantization-aware training (needs "
+                                                  "scripts/install_qat.sh); the post-training model's numbers stay "
+                                                  "in the manifest"),
+    qat_steps: int = typer.Option(300, help="--qat: fine-tuning steps"),
+    qat_images: int = typer.Option(1000, help="--qat: LFW images (not in pairs.txt) to fine-tune on"),
 ) -> None:
     """Export MTCNN (+ the NNS2 FaceNet) to TFLite; fp32 is always written as the reference. Writes manifest.json."""
     from edgeface.calibration.lfw_sets import CalibrationConfig
     from edgeface.converters.export import ConvertConfig, Exporter, operating_point
+    from edgeface.converters.qat import QatConfig
 
     if from_onnx is not None:  # check before minutes of MTCNN export
         from edgeface.converters.onnx_import import find_onnx2tf
@@ -252,6 +259,14 @@ def convert(
         if not from_onnx.is_file():
             fail(f"{from_onnx}: no such ONNX file")
         find_onnx2tf()
+    if qat:
+        if from_onnx is not None:
+            fail("--qat fine-tunes the shipped NNS2; it does not apply to --from-onnx")
+        if not (int8 or edgetpu):
+            fail("--qat changes the int8/edgetpu FaceNet: add --int8 and/or --edgetpu")
+        from edgeface.converters.qat import require_qat
+
+        require_qat()  # fail now, not after minutes of MTCNN export, when tfmot is missing
     variants = ["fp32"] + [name for name, on in (("fp16", fp16), ("dynamic", dynamic), ("int8", int8),
                                                  ("edgetpu", edgetpu)) if on]
     sizes = []
@@ -263,7 +278,8 @@ def convert(
         sizes.append((width, height))
     config = ConvertConfig(out_dir=out, variants=tuple(variants), input_sizes=tuple(sizes), min_face_size=min_face_size,
                            calibration=CalibrationConfig(images=calibration_images),
-                           agreement_images=agreement_images, lfw_root=lfw_root, onnx=from_onnx)
+                           agreement_images=agreement_images, lfw_root=lfw_root, onnx=from_onnx,
+                           qat=QatConfig(steps=qat_steps) if qat else None, qat_images=qat_images)
     exporter = Exporter(config, log=typer.echo)
     exporter.export_mtcnn()
     has_facenet = exporter.export_facenet()

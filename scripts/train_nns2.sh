@@ -24,4 +24,4 @@ done
 edgeface train dedup "${sets[@]}" --cache "$work/lfw_mobilefacenet.npz"
 resume=(); [ -f "$work/run/checkpoint.npz" ] && resume=(--resume)
 edgeface train run "${sets[@]}" --out "$work/run" --epochs "$epochs" "${resume[@]}"
-echo "done: export with  edgeface train export $work/run"
+echo "done: ship the weights with  scripts/ship_nns2.sh $work/run/best.weights.h5 $work/run"

@@ -1,8 +1,9 @@
 """Write the NNS2 FaceNet model card (edgeface/weights/nns2_facenet.json) from measured facts.
 
-Usage: python scripts/write_model_card.py RUN_DIR reports/eval_nns2.json
+Usage: python scripts/write_model_card.py RUN_DIR [RUN_DIR ...] reports/eval_nns2.json
 Parameters and MACs are counted from the model, LFW numbers are read from the `edgeface eval` report, the
-training facts from the run folder (config.json, log.jsonl), the float time per face measured here.
+training facts from the run folders (config.json, log.jsonl; several when each run warm-started from the one
+before, oldest first), the float time per face measured here.
 """
 
 from __future__ import annotations
@@ -45,12 +46,26 @@ def time_per_face(model) -> dict:
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, TensorFlow float32"}
 
 
-def main(run_dir: str, eval_report: str) -> None:
+def run_stage(run: Path) -> tuple[dict, list[dict]]:
+    """One training run's settings (paths reduced to file names: they were the trainer's machine's) and log."""
+    config = json.loads((run / "config.json").read_text())
+    for key in ("sets", "out_dir", "init_weights"):
+        value = config.get(key)
+        if value:
+            config[key] = [Path(v).name for v in value] if isinstance(value, list) else Path(value).name
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()]
+    config["steps"] = log[-1]["step"] if log else None
+    config["last_lfw_dev_accuracy"] = next((r["lfw_dev_accuracy"] for r in reversed(log) if "lfw_dev_accuracy" in r),
+                                           None)
+    return config, log
+
+
+def main(*args: str) -> None:
     from edgeface.models.facenet import PREPROCESSING, build_nns2, count_macs
 
-    run = Path(run_dir)
-    config = json.loads((run / "config.json").read_text())
-    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()]
+    *run_dirs, eval_report = args
+    stages = [run_stage(Path(d)) for d in run_dirs]
+    log = stages[-1][1]
     report = json.loads(Path(eval_report).read_text())
     model = build_nns2()
     model.load_weights(str(WEIGHTS_DIR / "nns2_facenet.weights.h5"))
@@ -74,8 +89,9 @@ def main(run_dir: str, eval_report: str) -> None:
                         "restriction. The MobileFaceNet teacher is Apache-2.0.",
             "lfw_near_duplicates_removed": None,
         },
-        "recipe": {"command": "scripts/train_nns2.sh RAW_DIR WORK_DIR EPOCHS (docs/TRAINING.md)", **config,
-                   "steps": log[-1]["step"] if log else None},
+        "recipe": {"command": "scripts/train_nns2.sh RAW_DIR WORK_DIR EPOCHS, then warm-started runs "
+                              "(edgeface train run --init-weights; docs/TRAINING.md)",
+                   "stages": [config for config, _ in stages]},
         "lfw": {
             "protocol": "edgeface eval --embedder nns2: float MTCNN, 5-point alignment, 6,000 View-2 pairs, 10 folds",
             "plain": {k: report["results"]["nns2"][k] for k in keep},
@@ -92,7 +108,7 @@ def main(run_dir: str, eval_report: str) -> None:
             "FAR = 1e-3 operating point and multi-frame confirmation",
         ],
     }
-    removed = (run / "removed_duplicates.txt")
+    removed = (Path(run_dirs[0]) / "removed_duplicates.txt")
     if removed.is_file():
         card["training_data"]["lfw_near_duplicates_removed"] = int(removed.read_text().strip())
     atomic_write_json(WEIGHTS_DIR / "nns2_facenet.json", card)

@@ -22,79 +22,81 @@ PREPROCESSING = "RGB, 5-point similarity alignment to the 112x112 template, area
 EMBEDDING_DIM = 128
 
 
-def _bn_relu(x, name: str, relu: bool = True):
-    from tensorflow import keras
+class _Blocks:
+    """The network's building blocks over one Keras implementation: Keras 3 (what training and the float
+    reference use) or tf_keras (Keras 2, what tensorflow-model-optimization's quantization-aware training needs).
+    Layer names are the same in both, so weights move between them by name."""
 
-    x = keras.layers.BatchNormalization(momentum=0.99, epsilon=1e-3, name=f"{name}_bn")(x)
-    return keras.layers.ReLU(6.0, name=f"{name}_relu")(x) if relu else x
+    def __init__(self, keras) -> None:
+        self.keras = keras
 
+    def bn_relu(self, x, name: str, relu: bool = True):
+        x = self.keras.layers.BatchNormalization(momentum=0.99, epsilon=1e-3, name=f"{name}_bn")(x)
+        return self.keras.layers.ReLU(6.0, name=f"{name}_relu")(x) if relu else x
 
-def conv(x, filters: int, kernel: int, stride: int, name: str, relu: bool = True):
-    from tensorflow import keras
+    def conv(self, x, filters: int, kernel: int, stride: int, name: str, relu: bool = True):
+        x = self.keras.layers.Conv2D(filters, kernel, stride, padding="same", use_bias=False, name=name)(x)
+        return self.bn_relu(x, name, relu)
 
-    x = keras.layers.Conv2D(filters, kernel, stride, padding="same", use_bias=False, name=name)(x)
-    return _bn_relu(x, name, relu)
+    def dwconv(self, x, kernel: int, stride: int, name: str, relu: bool = True):
+        x = self.keras.layers.DepthwiseConv2D(kernel, stride, padding="same", use_bias=False, name=name)(x)
+        return self.bn_relu(x, name, relu)
 
-
-def dwconv(x, kernel: int, stride: int, name: str, relu: bool = True):
-    from tensorflow import keras
-
-    x = keras.layers.DepthwiseConv2D(kernel, stride, padding="same", use_bias=False, name=name)(x)
-    return _bn_relu(x, name, relu)
-
-
-def inception(x, widths: tuple[int, int, int, int], stride: int, name: str, residual: bool = True):
-    """Four branches (1x1 | 1x1→dw3x3 | 1x1→dw3x3→dw3x3 ≈ 5x5 | pool→1x1), concatenated, then a linear 1x1
-    projection; with stride 1 and matching width a residual connection is added."""
-    from tensorflow import keras
-
-    b1, b3, b5, bp = widths
-    out_channels = x.shape[-1] if (stride == 1 and residual) else None
-    branches = []
-    if stride == 1:
-        branches.append(conv(x, b1, 1, 1, f"{name}_1x1"))
-    y = conv(x, b3, 1, 1, f"{name}_3x3_reduce")
-    branches.append(dwconv(y, 3, stride, f"{name}_3x3"))
-    y = conv(x, b5, 1, 1, f"{name}_5x5_reduce")
-    y = dwconv(y, 3, 1, f"{name}_5x5_a")
-    branches.append(dwconv(y, 3, stride, f"{name}_5x5_b"))
-    y = keras.layers.MaxPooling2D(3, stride, padding="same", name=f"{name}_pool")(x)
-    branches.append(conv(y, bp, 1, 1, f"{name}_pool_proj"))
-    y = keras.layers.Concatenate(name=f"{name}_concat")(branches)
-    if out_channels is not None:
-        y = conv(y, out_channels, 1, 1, f"{name}_project", relu=False)
-        return keras.layers.Add(name=f"{name}_add")([x, y])
-    return y
+    def inception(self, x, widths: tuple[int, int, int, int], stride: int, name: str, residual: bool = True):
+        """Four branches (1x1 | 1x1→dw3x3 | 1x1→dw3x3→dw3x3 ≈ 5x5 | pool→1x1), concatenated, then a linear 1x1
+        projection; with stride 1 and matching width a residual connection is added."""
+        b1, b3, b5, bp = widths
+        out_channels = x.shape[-1] if (stride == 1 and residual) else None
+        branches = []
+        if stride == 1:
+            branches.append(self.conv(x, b1, 1, 1, f"{name}_1x1"))
+        y = self.conv(x, b3, 1, 1, f"{name}_3x3_reduce")
+        branches.append(self.dwconv(y, 3, stride, f"{name}_3x3"))
+        y = self.conv(x, b5, 1, 1, f"{name}_5x5_reduce")
+        y = self.dwconv(y, 3, 1, f"{name}_5x5_a")
+        branches.append(self.dwconv(y, 3, stride, f"{name}_5x5_b"))
+        y = self.keras.layers.MaxPooling2D(3, stride, padding="same", name=f"{name}_pool")(x)
+        branches.append(self.conv(y, bp, 1, 1, f"{name}_pool_proj"))
+        y = self.keras.layers.Concatenate(name=f"{name}_concat")(branches)
+        if out_channels is not None:
+            y = self.conv(y, out_channels, 1, 1, f"{name}_project", relu=False)
+            return self.keras.layers.Add(name=f"{name}_add")([x, y])
+        return y
 
 
-def build_nns2(input_size: int = INPUT_SIZE, embedding_dim: int = EMBEDDING_DIM):
-    """The NNS2 FaceNet. Outputs the L2-normalised embedding.
+def build_nns2(input_size: int = INPUT_SIZE, embedding_dim: int = EMBEDDING_DIM, keras=None,
+               normalize: bool = True):
+    """The NNS2 FaceNet. Outputs the L2-normalised embedding (the raw 128-D one with `normalize=False`, what the
+    exports carry: TFLite would lower the normalisation to float ops, so the runtime does it in numpy).
 
     FaceNet's NNS2 has 4.3M parameters but only ~20M FLOPs, so its parameters must sit where they cost few
     multiply-adds. Here: 28x28 after two strided layers, Inception blocks at 28, 14 and 7 pixels, a global
     depthwise convolution, and a 1536-wide hidden fully connected layer before the 128-D embedding.
+    `keras`: the Keras module to build with (default: Keras 3 through TensorFlow).
     """
-    from tensorflow import keras
-
+    if keras is None:
+        from tensorflow import keras
+    blocks = _Blocks(keras)
     image = keras.Input((input_size, input_size, 3), name="image")
-    x = conv(image, 32, 3, 2, "stem1")  # 48x48 at the 96-pixel input
-    x = dwconv(x, 3, 2, "stem2_dw")  # 24x24
-    x = conv(x, 96, 1, 1, "stem2_pw")
-    x = inception(x, (32, 48, 24, 24), 1, "inc3a", residual=False)  # 128 ch
-    x = inception(x, (0, 128, 64, 64), 2, "inc4a")  # 12x12, 256 ch
+    x = blocks.conv(image, 32, 3, 2, "stem1")  # 48x48 at the 96-pixel input
+    x = blocks.dwconv(x, 3, 2, "stem2_dw")  # 24x24
+    x = blocks.conv(x, 96, 1, 1, "stem2_pw")
+    x = blocks.inception(x, (32, 48, 24, 24), 1, "inc3a", residual=False)  # 128 ch
+    x = blocks.inception(x, (0, 128, 64, 64), 2, "inc4a")  # 12x12, 256 ch
     for block in "bc":
-        x = inception(x, (64, 96, 48, 48), 1, f"inc4{block}")
-    x = inception(x, (0, 256, 128, 128), 2, "inc5a")  # 6x6, 512 ch
+        x = blocks.inception(x, (64, 96, 48, 48), 1, f"inc4{block}")
+    x = blocks.inception(x, (0, 256, 128, 128), 2, "inc5a")  # 6x6, 512 ch
     for block in "bc":
-        x = inception(x, (128, 256, 128, 128), 1, f"inc5{block}")
-    x = conv(x, 1024, 1, 1, "head_expand")
+        x = blocks.inception(x, (128, 256, 128, 128), 1, f"inc5{block}")
+    x = blocks.conv(x, 1024, 1, 1, "head_expand")
     x = keras.layers.DepthwiseConv2D(x.shape[1], padding="valid", use_bias=False, name="head_gdc")(x)  # → 1x1
-    x = _bn_relu(x, "head_gdc", relu=False)
-    x = conv(x, 1536, 1, 1, "head_fc")
+    x = blocks.bn_relu(x, "head_gdc", relu=False)
+    x = blocks.conv(x, 1536, 1, 1, "head_fc")
     x = keras.layers.Conv2D(embedding_dim, 1, use_bias=False, name="embedding")(x)
     x = keras.layers.BatchNormalization(name="embedding_bn")(x)
     x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.UnitNormalization(name="l2_normalize")(x)
+    if normalize:
+        x = keras.layers.UnitNormalization(name="l2_normalize")(x)
     return keras.Model(image, x, name="nns2_facenet")
 
 
