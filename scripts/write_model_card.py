@@ -23,7 +23,8 @@ except ImportError:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from edgeface.runtime.fileio import atomic_write_json  # noqa: E402
 from edgeface.weights import WEIGHTS_DIR  # noqa: E402
-from scripts.record_operating_point import update_sums  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling script, run as a file or a module
+from record_operating_point import update_sums  # noqa: E402
 
 
 def time_per_face(model) -> dict:
