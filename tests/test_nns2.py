@@ -42,16 +42,17 @@ def test_deployed_int8_loses_little_on_all_6000_pairs(models_dir, lfw_root):
     """int8 detector + int8 embedder vs float on all 6,000 pairs (flip fusion), and int8 MTCNN vs float on all
     7,701 pair images.
 
-    The issue's gates are: accuracy drop <= 0.3 points (met), VAL@FAR=1e-3 drop <= 2 points, int8 MTCNN keeps
-    >= 99.5% of float detections (both NOT yet met: see issue 4), landmark error <= 1.5 px (met). The bounds
-    below are the issue's where we meet them and a regression guard at the measured level where we do not.
+    The issue's gates are: accuracy drop <= 0.3 points (met: 0.13 with NNS2 v2), VAL@FAR=1e-3 drop <= 2 points
+    (met: VAL rose 1.1 points), int8 MTCNN keeps >= 99.5% of float detections (NOT yet met: 98.5%, see issue 4),
+    landmark error <= 1.5 px (met: 1.25). The bounds below are the issue's where we meet them and a regression
+    guard at the measured level where we do not.
     """
     from edgeface.evaluate import run_compare
 
     report, _ = run_compare(lfw_root, models_dir, "int8", flip=True, progress=False)
     print(json.dumps(report["deployed_drop"]), json.dumps(report["mtcnn_agreement"]))
     assert report["deployed_drop"]["accuracy_points"] <= 0.3
-    assert report["deployed_drop"]["val_points"] <= 3.0  # issue target 2.0
+    assert report["deployed_drop"]["val_points"] <= 2.0
     assert report["mtcnn_agreement"]["images"] == 7701
     assert report["mtcnn_agreement"]["recall"] >= 0.98  # issue target 0.995
     assert report["mtcnn_agreement"]["mean_landmark_error_px"] <= 1.5
