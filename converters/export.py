@@ -64,6 +64,7 @@ class Exporter:
         self.facenet_reference = None  # float embedder (model inputs → raw vectors) the exports are measured against
         self.facenet_input_size = 0
         self.facenet_source = ""
+        self._agreement: tuple[np.ndarray, np.ndarray] | None = None  # see agreement_set()
 
     def write_model(self, role: str, variant: str, model_bytes: bytes, stem: str, preprocessing: str,
                     calibration: str | None) -> ModelEntry:
@@ -158,10 +159,9 @@ class Exporter:
         from edgeface.detector import FloatDetector
 
         post_training = {}
-        faces = self.agreement_faces()
         for entry in [e for e in self.entries if e.role == "facenet" and e.variant in ("int8", "edgetpu")]:
             if entry.variant == "int8":
-                post_training = self.facenet_agreement(entry, faces)
+                post_training = self.facenet_agreement(entry)
                 self.log(f"FaceNet int8 post-training vs float: {json.dumps(post_training)}")
             self.entries.remove(entry)
         qat = self.config.qat
@@ -228,7 +228,6 @@ class Exporter:
         images = self.agreement_images()
         float_nets = KerasMtcnnNets()
         draft = Manifest(models=self.entries)
-        faces = self.agreement_faces(images) if has_facenet else None
         for variant in self.config.variants:
             if variant == "edgetpu":
                 continue  # same graph as int8 with uint8 I/O; its numbers are int8's (and the TPU's own, when compiled)
@@ -238,30 +237,33 @@ class Exporter:
             for entry in self.entries:
                 if entry.variant == variant and entry.role in ("pnet", "rnet", "onet"):
                     entry.accuracy = {"mtcnn_cascade_vs_float": result}
-            if faces is not None:
+            if has_facenet:
                 entry = draft.find("facenet", variant)
-                entry.accuracy["embedding_vs_float"] = self.facenet_agreement(entry, faces)
+                entry.accuracy["embedding_vs_float"] = self.facenet_agreement(entry)
                 self.log(f"FaceNet {variant} vs float: {json.dumps(entry.accuracy['embedding_vs_float'])}")
 
-    def agreement_faces(self, images: list[np.ndarray] | None = None) -> np.ndarray:
-        """The aligned faces (float cascade, central face) of the agreement images."""
-        from edgeface.detector import FloatDetector
-        from edgeface.runtime.align import align_five_points
-        from edgeface.runtime.cascade import pick_face
+    def agreement_set(self) -> tuple[np.ndarray, np.ndarray]:
+        """The agreement images' aligned faces (float cascade, central face) and the float reference's unit
+        embeddings of them: computed once per export, then every FaceNet variant is measured against them."""
+        if self._agreement is None:
+            from edgeface.detector import FloatDetector
+            from edgeface.runtime.align import align_five_points
+            from edgeface.runtime.cascade import pick_face
 
-        detector = FloatDetector(self.cascade)
-        picked = [(image, pick_face(detector.detect(image), image.shape))
-                  for image in (images if images is not None else self.agreement_images())]
-        return np.stack([align_five_points(im, f.landmarks, 112) for im, f in picked if f is not None])
+            detector = FloatDetector(self.cascade)
+            picked = [(image, pick_face(detector.detect(image), image.shape)) for image in self.agreement_images()]
+            faces = np.stack([align_five_points(im, f.landmarks, 112) for im, f in picked if f is not None])
+            reference = self.facenet_reference(faces)
+            self._agreement = faces, reference / np.linalg.norm(reference, axis=1, keepdims=True)
+        return self._agreement
 
-    def facenet_agreement(self, entry: ModelEntry, faces: np.ndarray) -> dict:
+    def facenet_agreement(self, entry: ModelEntry) -> dict:
         """Cosine of an exported FaceNet's embeddings to the float reference's, face by face."""
         from edgeface.agreement import embedding_agreement
         from edgeface.runtime.align import embedder_input
         from edgeface.runtime.tflite_mtcnn import TfliteModel
 
-        reference = self.facenet_reference(faces)
-        reference = reference / np.linalg.norm(reference, axis=1, keepdims=True)
+        faces, reference = self.agreement_set()
         model = TfliteModel(self.out, entry)
         inputs = embedder_input(faces, self.facenet_input_size)
         vectors = np.concatenate([model(inputs[i : i + 1])["embedding"] for i in range(len(inputs))])

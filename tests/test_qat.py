@@ -36,7 +36,7 @@ def test_qat_export_replaces_the_int8_facenet_and_reports_both(lfw_root, tmp_pat
     assert "quantization-aware training: 40 steps" in entry.calibration
     post_training = entry.accuracy["post_training"]
     assert post_training["mean_cosine"] > 0.98, json.dumps(post_training)
-    qat = exporter.facenet_agreement(entry, exporter.agreement_faces())
+    qat = exporter.facenet_agreement(entry)
     assert qat["mean_cosine"] > 0.98, json.dumps(qat)
     assert [e.variant for e in exporter.entries if e.role == "facenet"].count("int8") == 1
 
