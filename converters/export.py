@@ -24,9 +24,10 @@ from edgeface.runtime.fileio import atomic_write_bytes, atomic_write_text
 from edgeface.runtime.cascade import CascadeConfig
 from edgeface.runtime.manifest import MANIFEST_NAME, Manifest, ModelEntry, sha256_bytes
 
-MTCNN_PREPROCESSING = "RGB, (x - 127.5) / 128; P-Net on area-resized pyramid levels, R/O-Net on bilinear box crops"
-OUTPUT_MEANINGS = {"pnet": {2: "prob", 4: "offsets"}, "rnet": {2: "prob", 4: "offsets"},
-                   "onet": {2: "prob", 4: "offsets", 10: "landmarks"}, "facenet": {128: "embedding"}}
+MTCNN_PREPROCESSING = ("RGB, (x - 127.5) / 128; P-Net on area-resized pyramid levels, R/O-Net on bilinear box crops; "
+                       "the face output is 2 logits (non-face, face): the runtime takes their softmax in float")
+OUTPUT_MEANINGS = {"pnet": {2: "logits", 4: "offsets"}, "rnet": {2: "logits", 4: "offsets"},
+                   "onet": {2: "logits", 4: "offsets", 10: "landmarks"}, "facenet": {128: "embedding"}}
 
 
 @dataclass
@@ -103,20 +104,20 @@ class Exporter:
             levels = pnet_levels(frames, self.cascade)
             self.log(f"P-Net {width}x{height}: {len(levels)} pyramid levels")
             for (level_h, level_w), samples in sorted(levels.items(), reverse=True):
-                model = mtcnn_models.build_pnet(level_h, level_w)
-                mtcnn_models.set_weights(model, "pnet", arrays)
+                model = mtcnn_models.build_export_net("pnet", arrays, level_h, level_w)
                 self.export_variants("pnet", fixed_batch(model), f"pnet_{level_h}x{level_w}", samples,
                                      MTCNN_PREPROCESSING,
                                      describe(self.config.calibration, f"{width}x{height} frames, pyramid level "
                                                                        f"{level_h}x{level_w} ({len(samples)} levels)"))
-        dynamic = float_nets.models["pnet"]
+        dynamic = mtcnn_models.build_export_net("pnet", arrays)
         self.write_model("pnet_dynamic", "fp32", convert(fixed_batch(dynamic), "fp32"), "pnet_dynamic",
                          MTCNN_PREPROCESSING, None)
         crops = stage_crops(frames_all, float_nets, self.cascade, self.config.calibration.max_crops,
                             self.config.calibration.seed)
         for role in ("rnet", "onet"):
             self.log(f"{role}: {len(crops[role])} calibration crops")
-            self.export_variants(role, fixed_batch(float_nets.models[role]), role, crops[role], MTCNN_PREPROCESSING,
+            self.export_variants(role, fixed_batch(mtcnn_models.build_export_net(role, arrays)), role, crops[role],
+                                 MTCNN_PREPROCESSING,
                                  describe(self.config.calibration, f"{len(crops[role])} candidate crops of the "
                                                                    "float cascade on the calibration frames"))
 

@@ -44,6 +44,16 @@ class TfliteModel:
         return {k: tfl.dequantize(self.interpreter.get_tensor(d["index"]), d) for k, d in self.outputs.items()}
 
 
+def face_probability(outputs: dict[str, np.ndarray]) -> np.ndarray:
+    """P(face) from a net's outputs: the softmax of its (non-face, face) logits, taken here in float so that
+    quantized scores keep their order instead of saturating at the int8 softmax's 255/256. Folders converted
+    before the logits export carry a "prob" output, which is used as it is."""
+    if "prob" in outputs:
+        return outputs["prob"][..., 1]
+    logits = outputs["logits"].astype(np.float64)
+    return (1.0 / (1.0 + np.exp(logits[..., 0] - logits[..., 1]))).astype(np.float32)
+
+
 class TfliteMtcnnNets:
     """`MtcnnNets` over a models folder, for one variant (fp32, fp16, dynamic, int8, edgetpu)."""
 
@@ -73,7 +83,7 @@ class TfliteMtcnnNets:
             raise ManifestError(f"no {self.variant} P-Net for a {image.shape[0]}x{image.shape[1]} pyramid level "
                                 f"(have {sizes}); convert with --input-size for this frame size")
         out = model(image[None].astype(np.float32))
-        return out["prob"][0, :, :, 1], out["offsets"][0]
+        return face_probability(out)[0], out["offsets"][0]
 
     def _per_crop(self, model: TfliteModel, crops: np.ndarray) -> dict[str, np.ndarray]:
         results = [model(crop[None].astype(np.float32)) for crop in crops]
@@ -83,10 +93,10 @@ class TfliteMtcnnNets:
         if len(crops) == 0:
             return np.zeros((0,)), np.zeros((0, 4))
         out = self._per_crop(self._rnet, crops)
-        return out["prob"][:, 1], out["offsets"]
+        return face_probability(out), out["offsets"]
 
     def onet(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if len(crops) == 0:
             return np.zeros((0,)), np.zeros((0, 4)), np.zeros((0, 10))
         out = self._per_crop(self._onet, crops)
-        return out["prob"][:, 1], out["offsets"], out["landmarks"]
+        return face_probability(out), out["offsets"], out["landmarks"]

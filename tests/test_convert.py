@@ -35,6 +35,29 @@ def test_manifest_describes_every_file(models_dir):
     assert agreement["recall"] >= 0.97 and agreement["mean_landmark_error_px"] < 2.0
 
 
+def test_int8_face_scores_keep_their_order_above_the_int8_softmax_cap(models_dir, lfw_root):
+    """The exports put out face logits and the runtime takes the softmax in float: confident R/O-Net candidates get
+    distinct scores close to the float net's, instead of all tying at an int8 softmax's 255/256 (which left NMS
+    to choose among tied boxes by index)."""
+    from edgeface.calibration.lfw_sets import CalibrationConfig, compose_frames, draw, stage_crops
+    from edgeface.models.mtcnn import KerasMtcnnNets
+    from edgeface.runtime.cascade import CascadeConfig
+    from edgeface.runtime.tflite_mtcnn import TfliteMtcnnNets
+
+    manifest = load_manifest(models_dir)
+    assert all("logits" in e.outputs for e in manifest.models if e.role in ("pnet", "rnet", "onet"))
+    names = draw(lfw_root, CalibrationConfig(images=8, seed=99))
+    frames = compose_frames(lfw_root, names, (250, 250), seed=99)
+    float_nets, int8_nets = KerasMtcnnNets(), TfliteMtcnnNets(models_dir, "int8", manifest)
+    crops = stage_crops(frames, float_nets, CascadeConfig(), max_crops=200, seed=99)["onet"]
+    float_scores, int8_scores = float_nets.onet(crops)[0], int8_nets.onet(crops)[0]
+    confident = float_scores > 0.99
+    assert confident.sum() >= 5
+    assert np.max(int8_scores) > 255 / 256 + 1e-4
+    assert len(np.unique(int8_scores[confident])) > confident.sum() // 2
+    assert np.corrcoef(float_scores, int8_scores)[0, 1] > 0.95
+
+
 def test_tampered_or_missing_model_is_refused(models_dir, tmp_path):
     import shutil
 

@@ -32,7 +32,14 @@ def _conv_prelu(x, filters: int, kernel: int, index: int):
     return keras.layers.PReLU(shared_axes=[1, 2], name=f"prelu{index}")(x)
 
 
-def build_pnet(height: int | None = None, width: int | None = None):
+def _face_head(logits: bool) -> str | None:
+    """The face/non-face head's activation. Exports leave it out (`logits=True`) and the runtime takes the softmax
+    in float: an int8 softmax output has steps of 1/256 and saturates at 255/256, so every confident candidate
+    would tie at 0.996 and NMS, which keeps the best-scored box, would pick among them by index instead."""
+    return None if logits else "softmax"
+
+
+def build_pnet(height: int | None = None, width: int | None = None, logits: bool = False):
     """P-Net; leave the size None for the fully convolutional float model, fix it for a static TFLite export."""
     from tensorflow import keras
 
@@ -42,11 +49,11 @@ def build_pnet(height: int | None = None, width: int | None = None):
     x = _conv_prelu(x, 16, 3, 2)
     x = _conv_prelu(x, 32, 3, 3)
     offsets = keras.layers.Conv2D(4, 1, name="conv4-1")(x)
-    prob = keras.layers.Conv2D(2, 1, activation="softmax", name="conv4-2")(x)
+    prob = keras.layers.Conv2D(2, 1, activation=_face_head(logits), name="conv4-2")(x)
     return keras.Model(image, [prob, offsets], name="pnet")
 
 
-def build_rnet():
+def build_rnet(logits: bool = False):
     from tensorflow import keras
 
     image = keras.Input((24, 24, 3), name="image")
@@ -59,11 +66,11 @@ def build_rnet():
     x = keras.layers.Dense(128, name="fc4")(x)
     x = keras.layers.PReLU(name="prelu4")(x)
     offsets = keras.layers.Dense(4, name="fc5-1")(x)
-    prob = keras.layers.Dense(2, activation="softmax", name="fc5-2")(x)
+    prob = keras.layers.Dense(2, activation=_face_head(logits), name="fc5-2")(x)
     return keras.Model(image, [prob, offsets], name="rnet")
 
 
-def build_onet():
+def build_onet(logits: bool = False):
     from tensorflow import keras
 
     image = keras.Input((48, 48, 3), name="image")
@@ -79,7 +86,7 @@ def build_onet():
     x = keras.layers.PReLU(name="prelu5")(x)
     offsets = keras.layers.Dense(4, name="fc6-1")(x)
     landmarks = keras.layers.Dense(10, name="fc6-2")(x)
-    prob = keras.layers.Dense(2, activation="softmax", name="fc6-3")(x)
+    prob = keras.layers.Dense(2, activation=_face_head(logits), name="fc6-3")(x)
     return keras.Model(image, [prob, offsets, landmarks], name="onet")
 
 
@@ -111,6 +118,15 @@ def set_weights(model, net: str, arrays: dict[str, np.ndarray]) -> None:
             height, width, channels = model.get_layer("flatten").input.shape[1:]
             values[0] = caffe_rows_to_hwc(values[0], height, width, channels)
         model.get_layer(layer_name).set_weights(values)
+
+
+def build_export_net(net: str, arrays: dict[str, np.ndarray], height: int | None = None,
+                     width: int | None = None):
+    """One net with its weights as the converter exports it: face logits out (see `_face_head`)."""
+    model = build_pnet(height, width, logits=True) if net == "pnet" else {"rnet": build_rnet, "onet": build_onet}[net](
+        logits=True)
+    set_weights(model, net, arrays)
+    return model
 
 
 def build_all(arrays: dict[str, np.ndarray] | None = None) -> dict:
