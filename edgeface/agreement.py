@@ -24,11 +24,14 @@ def match_faces(reference: list[Face], candidate: list[Face], min_iou: float = 0
 
 
 def detection_agreement(reference: Iterable[list[Face]], candidate: Iterable[list[Face]]) -> dict:
-    """Over images: recall of the reference's faces, mean box IoU and landmark error (px) of matched faces."""
-    kept = total = count = 0
+    """Over images: recall of the reference's faces, mean box IoU and landmark error (px) of matched faces, and how
+    many candidate faces match no reference face (`faces_added`: what recall alone would not show)."""
+    kept = total = count = added = found = 0
     ious, landmark_errors = [], []
     for ref_faces, cand_faces in zip(reference, candidate):
         count += 1
+        found += len(cand_faces)
+        added += sum(1 for _, ref in match_faces(cand_faces, ref_faces) if ref is None)
         for ref, cand in match_faces(ref_faces, cand_faces):
             total += 1
             if cand is not None:
@@ -40,6 +43,8 @@ def detection_agreement(reference: Iterable[list[Face]], candidate: Iterable[lis
         "reference_faces": total,
         "faces_kept": kept,
         "recall": kept / total if total else 1.0,
+        "candidate_faces": found,
+        "faces_added": added,
         "mean_box_iou": float(np.mean(ious)) if ious else 0.0,
         "mean_landmark_error_px": float(np.mean(landmark_errors)) if landmark_errors else 0.0,
     }
@@ -53,6 +58,26 @@ def detector_agreement(images: Iterable[np.ndarray], reference_nets, candidate_n
         reference.append(ref)
         candidate.append(cand)
     return detection_agreement(reference, candidate)
+
+
+def jpeg_reencoded(image: np.ndarray, quality: int = 95) -> np.ndarray:
+    """The RGB image after one more JPEG encode/decode: a change no viewer would notice."""
+    import cv2
+
+    ok, encoded = cv2.imencode(".jpg", np.ascontiguousarray(image[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return np.ascontiguousarray(cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1])
+
+
+def shifted_one_pixel(image: np.ndarray) -> np.ndarray:
+    """The image moved one pixel right and down (edge pixels repeated): a camera nudged by one pixel."""
+    return np.ascontiguousarray(np.pad(image, ((1, 0), (1, 0), (0, 0)), mode="edge")[:-1, :-1])
+
+
+def shift_faces_back(faces: list[Face], pixels: float = 1.0) -> list[Face]:
+    """Faces found on `shifted_one_pixel(image)` in the original image's coordinates."""
+    return [Face(box=f.box - pixels, score=f.score, landmarks=f.landmarks - pixels) for f in faces]
 
 
 def embedding_agreement(reference: np.ndarray, candidate: np.ndarray) -> dict:

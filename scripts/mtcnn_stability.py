@@ -1,0 +1,83 @@
+"""How far the float MTCNN itself moves under changes nobody would see, next to how far the int8 cascade moves.
+
+Usage: python scripts/mtcnn_stability.py [--models models] [--lfw DIR] [--images N] [--out reports/mtcnn_stability.json]
+
+The int8 gate asks the quantized cascade to keep 99.5% of the float cascade's faces on the 7,701 LFW pair images.
+This measures the same agreement (recall, faces added, box IoU, landmark error; `edgeface.agreement`) for the
+float cascade against itself on (a) each image JPEG re-encoded at quality 95 and (b) each image moved by one
+pixel, and for the models folder's int8 cascade on the original images, so the quantization error can be read
+against the cascade's own sensitivity. All images by default; --images N takes a seeded sample.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+try:  # an installed edgeface (editable or not); else this checkout's sources
+    import edgeface.runtime  # noqa: F401
+except ImportError:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from edgeface import lfw  # noqa: E402
+from edgeface.agreement import (detection_agreement, jpeg_reencoded, shift_faces_back,  # noqa: E402
+                                shifted_one_pixel)
+from edgeface.runtime.cascade import CascadeConfig, detect_faces  # noqa: E402
+from edgeface.runtime.fileio import atomic_write_json  # noqa: E402
+from edgeface.runtime.images import read_rgb  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=Path, default=Path("models"))
+    parser.add_argument("--variant", default="int8")
+    parser.add_argument("--lfw", type=Path, default=None)
+    parser.add_argument("--images", type=int, default=0, help="seeded sample of pair images (0: all 7,701)")
+    parser.add_argument("--out", type=Path, default=Path("reports/mtcnn_stability.json"))
+    args = parser.parse_args()
+
+    from tqdm import tqdm
+
+    from edgeface.models.mtcnn import KerasMtcnnNets
+    from edgeface.runtime.manifest import load_manifest
+    from edgeface.runtime.tflite_mtcnn import TfliteMtcnnNets
+
+    root = lfw.locate_lfw(args.lfw)
+    names = lfw.pair_images(lfw.parse_pairs(root / "pairs.txt"))
+    if 0 < args.images < len(names):
+        rng = np.random.default_rng(1)
+        names = [names[i] for i in sorted(rng.choice(len(names), args.images, replace=False))]
+    manifest = load_manifest(args.models)
+    config = CascadeConfig(min_face_size=manifest.camera.get("min_face_size", 20.0))
+    float_nets = KerasMtcnnNets()
+    quantized = TfliteMtcnnNets(args.models, args.variant, manifest)
+    found: dict[str, list] = {"float": [], "float, JPEG re-encoded (quality 95)": [],
+                              "float, image moved by 1 pixel": [], f"{args.variant} (models folder)": []}
+    start = time.time()
+    for name in tqdm(names, desc="detect", mininterval=10):
+        image = read_rgb(root / lfw.IMAGES_SUBDIR / name)
+        runs = (detect_faces(image, float_nets, config), detect_faces(jpeg_reencoded(image), float_nets, config),
+                shift_faces_back(detect_faces(shifted_one_pixel(image), float_nets, config)),
+                detect_faces(image, quantized, config))
+        for faces, key in zip(runs, found):
+            found[key].append(faces)
+    reference = found.pop("float")
+    report = {
+        "lfw_root": str(root), "models_dir": str(args.models), "images": len(names),
+        "reference": "float MTCNN on the original images",
+        "agreement_with_reference": {key: detection_agreement(reference, faces) for key, faces in found.items()},
+        "seconds": round(time.time() - start, 1),
+    }
+    atomic_write_json(args.out, report)
+    for key, result in report["agreement_with_reference"].items():
+        print(f"{key:40s} recall {100 * result['recall']:.2f}% ({result['faces_kept']}/{result['reference_faces']}), "
+              f"added {result['faces_added']}, IoU {result['mean_box_iou']:.3f}, "
+              f"landmarks {result['mean_landmark_error_px']:.2f} px")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""The agreement measures the int8 gates and the stability report are built on, on faces with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgeface.agreement import detection_agreement, jpeg_reencoded, shift_faces_back, shifted_one_pixel
+from edgeface.runtime.cascade import Face
+
+
+def face(x: float, y: float, size: float = 40.0) -> Face:
+    landmarks = np.array([[x + 12, y + 15], [x + 28, y + 15], [x + 20, y + 24], [x + 14, y + 32], [x + 26, y + 32]])
+    return Face(box=np.array([x, y, x + size, y + size], np.float32), score=0.99, landmarks=landmarks.astype(float))
+
+
+def test_detection_agreement_counts_kept_missed_and_added_faces():
+    reference = [[face(10, 10), face(100, 10)], [face(50, 50)]]
+    candidate = [[face(12, 10), face(200, 200)], [face(50, 50), face(51, 50, 38)]]
+    result = detection_agreement(reference, candidate)
+    assert result["reference_faces"] == 3 and result["faces_kept"] == 2
+    assert result["recall"] == 2 / 3
+    assert result["candidate_faces"] == 4
+    # (200, 200) overlaps nothing; the nested (51, 50) box overlaps the reference face and so is not "added"
+    assert result["faces_added"] == 1
+    assert result["mean_landmark_error_px"] == 1.0  # one face moved 2 px, one not moved
+    assert 0.9 < result["mean_box_iou"] < 1.0
+
+
+def test_one_pixel_shift_moves_content_and_faces_map_back():
+    image = np.zeros((20, 30, 3), np.uint8)
+    image[5, 7] = (255, 0, 0)
+    shifted = shifted_one_pixel(image)
+    assert shifted.shape == image.shape
+    assert tuple(shifted[6, 8]) == (255, 0, 0) and shifted[5, 7].sum() == 0
+    moved = face(11, 21)
+    back = shift_faces_back([moved])[0]
+    np.testing.assert_allclose(back.box, moved.box - 1)
+    np.testing.assert_allclose(back.landmarks, moved.landmarks - 1)
+
+
+def test_jpeg_reencode_changes_pixels_only_slightly():
+    y, x = np.mgrid[0:64, 0:96]
+    image = np.stack([x * 2, y * 3, (x + y)], axis=-1).astype(np.uint8)
+    again = jpeg_reencoded(image, 95)
+    assert again.shape == image.shape and again.dtype == np.uint8
+    difference = np.abs(again.astype(int) - image.astype(int))
+    assert 0 < difference.mean() < 2.0
