@@ -54,16 +54,19 @@ def main() -> int:
     config = CascadeConfig(min_face_size=manifest.camera.get("min_face_size", 20.0))
     float_nets = KerasMtcnnNets()
     quantized = TfliteMtcnnNets(args.models, args.variant, manifest)
-    found: dict[str, list] = {"float": [], "float, JPEG re-encoded (quality 95)": [],
-                              "float, image moved by 1 pixel": [], f"{args.variant} (models folder)": []}
+    runs = {  # label -> the faces that run finds on an image, in the image's own coordinates
+        "float": lambda image: detect_faces(image, float_nets, config),
+        "float, JPEG re-encoded (quality 95)": lambda image: detect_faces(jpeg_reencoded(image), float_nets, config),
+        "float, image moved by 1 pixel":
+            lambda image: shift_faces_back(detect_faces(shifted_one_pixel(image), float_nets, config)),
+        f"{args.variant} (models folder)": lambda image: detect_faces(image, quantized, config),
+    }
+    found: dict[str, list] = {label: [] for label in runs}
     start = time.time()
     for name in tqdm(names, desc="detect", mininterval=10):
         image = read_rgb(root / lfw.IMAGES_SUBDIR / name)
-        runs = (detect_faces(image, float_nets, config), detect_faces(jpeg_reencoded(image), float_nets, config),
-                shift_faces_back(detect_faces(shifted_one_pixel(image), float_nets, config)),
-                detect_faces(image, quantized, config))
-        for faces, key in zip(runs, found):
-            found[key].append(faces)
+        for label, run in runs.items():
+            found[label].append(run(image))
     reference = found.pop("float")
     report = {
         "lfw_root": str(root), "models_dir": str(args.models), "images": len(names),

@@ -123,8 +123,10 @@ def set_weights(model, net: str, arrays: dict[str, np.ndarray]) -> None:
 def build_export_net(net: str, arrays: dict[str, np.ndarray], height: int | None = None,
                      width: int | None = None):
     """One net with its weights as the converter exports it: face logits out (see `_face_head`)."""
-    model = build_pnet(height, width, logits=True) if net == "pnet" else {"rnet": build_rnet, "onet": build_onet}[net](
-        logits=True)
+    if net == "pnet":
+        model = build_pnet(height, width, logits=True)
+    else:
+        model = {"rnet": build_rnet, "onet": build_onet}[net](logits=True)
     set_weights(model, net, arrays)
     return model
 
