@@ -18,6 +18,7 @@ import numpy as np
 
 from edgeface.calibration.lfw_sets import (CalibrationConfig, compose_frames, describe, draw, facenet_inputs,
                                            pnet_levels, stage_crops)
+from edgeface.converters.equalize import STRENGTH, activation_ranges, equalize
 from edgeface.converters.qat import QatConfig
 from edgeface.converters.quantize import convert, name_outputs, tensor_infos
 from edgeface.runtime.fileio import atomic_write_bytes, atomic_write_text
@@ -26,6 +27,8 @@ from edgeface.runtime.manifest import MANIFEST_NAME, Manifest, ModelEntry, sha25
 
 MTCNN_PREPROCESSING = ("RGB, (x - 127.5) / 128; P-Net on area-resized pyramid levels, R/O-Net on bilinear box crops; "
                        "the face output is 2 logits (non-face, face): the runtime takes their softmax in float")
+EQUALIZED = ("channels equalized on these inputs before export (edgeface.converters.equalize, strength "
+             f"{STRENGTH}; the float function is unchanged)")
 OUTPUT_MEANINGS = {"pnet": {2: "logits", 4: "offsets"}, "rnet": {2: "logits", 4: "offsets"},
                    "onet": {2: "logits", 4: "offsets", 10: "landmarks"}, "facenet": {128: "embedding"}}
 
@@ -97,29 +100,36 @@ class Exporter:
         arrays = mtcnn_models.load_weight_arrays()
         float_nets = mtcnn_models.KerasMtcnnNets(arrays)
         names = draw(self.root, self.config.calibration)
-        frames_all = []
+        levels_by_size, frames_all = {}, []
         for width, height in self.config.input_sizes:
             frames = compose_frames(self.root, names, (width, height), self.config.calibration.seed)
             frames_all += frames
-            levels = pnet_levels(frames, self.cascade)
+            levels_by_size[(width, height)] = pnet_levels(frames, self.cascade)
+        crops = stage_crops(frames_all, float_nets, self.cascade, self.config.calibration.max_crops,
+                            self.config.calibration.seed)
+        # One set of equalized weights per net, from all its calibration inputs; every export (fp32 included)
+        # uses them, so the files differ from the float reference only by what each variant quantizes.
+        pnet_batches = [np.stack(s) for levels in levels_by_size.values() for s in levels.values()]
+        for net, batches in (("pnet", pnet_batches), ("rnet", [crops["rnet"]]), ("onet", [crops["onet"]])):
+            arrays = equalize(net, arrays, activation_ranges(net, arrays, batches))
+        for (width, height), levels in levels_by_size.items():
             self.log(f"P-Net {width}x{height}: {len(levels)} pyramid levels")
             for (level_h, level_w), samples in sorted(levels.items(), reverse=True):
                 model = mtcnn_models.build_export_net("pnet", arrays, level_h, level_w)
                 self.export_variants("pnet", fixed_batch(model), f"pnet_{level_h}x{level_w}", samples,
                                      MTCNN_PREPROCESSING,
                                      describe(self.config.calibration, f"{width}x{height} frames, pyramid level "
-                                                                       f"{level_h}x{level_w} ({len(samples)} levels)"))
+                                                                       f"{level_h}x{level_w} ({len(samples)} levels)"
+                                                                       f"; {EQUALIZED}"))
         dynamic = mtcnn_models.build_export_net("pnet", arrays)
         self.write_model("pnet_dynamic", "fp32", convert(fixed_batch(dynamic), "fp32"), "pnet_dynamic",
                          MTCNN_PREPROCESSING, None)
-        crops = stage_crops(frames_all, float_nets, self.cascade, self.config.calibration.max_crops,
-                            self.config.calibration.seed)
         for role in ("rnet", "onet"):
             self.log(f"{role}: {len(crops[role])} calibration crops")
             self.export_variants(role, fixed_batch(mtcnn_models.build_export_net(role, arrays)), role, crops[role],
                                  MTCNN_PREPROCESSING,
                                  describe(self.config.calibration, f"{len(crops[role])} candidate crops of the "
-                                                                   "float cascade on the calibration frames"))
+                                                                   f"float cascade on the calibration frames; {EQUALIZED}"))
 
     # --- FaceNet -------------------------------------------------------------------------------
     def export_facenet(self) -> bool:
