@@ -42,11 +42,12 @@ def test_deployed_int8_loses_little_on_all_6000_pairs(models_dir, lfw_root):
     """int8 detector + int8 embedder vs float on all 6,000 pairs (flip fusion), and int8 MTCNN vs float on all
     7,701 pair images.
 
-    The issue's gates are: accuracy drop <= 0.3 points (met: 0.13 with NNS2 v3), VAL@FAR=1e-3 drop <= 2 points
-    (met: VAL rose 2.0 points), int8 MTCNN keeps >= 99.5% of float detections (NOT met: 98.6%; the float cascade
-    keeps 99.35% of its own faces on JPEG-re-encoded images, reports/mtcnn_stability.json), landmark error
-    <= 1.5 px (met: 1.00, so the bound is tightened to 1.2). The bounds below are the issue's where we meet them
-    and a regression guard at the measured level where we do not (recall; faces added, 213 of 9,087).
+    The issue's gates are: accuracy drop <= 0.3 points (met: 0.17 with NNS2 v3 and the equalized MTCNN export),
+    VAL@FAR=1e-3 drop <= 2 points (met: VAL rose 4.4 points), int8 MTCNN keeps >= 99.5% of float detections (NOT
+    met: 98.47%; the float cascade keeps 99.35% of its own faces on JPEG-re-encoded images,
+    reports/mtcnn_stability.json), landmark error <= 1.5 px (met: 0.89, so the bound is tightened to 1.0). The
+    bounds below are the issue's where we meet them and a regression guard at the measured level where we do not
+    (recall; faces added, 154 of 9,087, guarded at 2%).
     """
     from edgeface.evaluate import run_compare
 
@@ -56,5 +57,5 @@ def test_deployed_int8_loses_little_on_all_6000_pairs(models_dir, lfw_root):
     assert report["deployed_drop"]["val_points"] <= 2.0
     assert report["mtcnn_agreement"]["images"] == 7701
     assert report["mtcnn_agreement"]["recall"] >= 0.98  # issue target 0.995
-    assert report["mtcnn_agreement"]["mean_landmark_error_px"] <= 1.2
-    assert report["mtcnn_agreement"]["faces_added"] <= 0.03 * report["mtcnn_agreement"]["reference_faces"]
+    assert report["mtcnn_agreement"]["mean_landmark_error_px"] <= 1.0
+    assert report["mtcnn_agreement"]["faces_added"] <= 0.02 * report["mtcnn_agreement"]["reference_faces"]
