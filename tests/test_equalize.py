@@ -3,10 +3,18 @@
 import numpy as np
 import pytest
 
-from edgeface.converters.equalize import CHAINS, activation_ranges, equalize
+from edgeface.converters.equalize import activation_ranges, chains, equalize
 from edgeface.models import mtcnn
 
 INPUT_SHAPES = {"pnet": (6, 30, 40, 3), "rnet": (64, 24, 24, 3), "onet": (32, 48, 48, 3)}
+
+
+def test_chains_follow_each_prelu_to_the_weight_layers_it_feeds():
+    assert chains("pnet") == [("conv1", "prelu1", ["conv2"]), ("conv2", "prelu2", ["conv3"]),
+                              ("conv3", "prelu3", ["conv4-1", "conv4-2"])]
+    assert chains("rnet")[-2:] == [("conv3", "prelu3", ["fc4"]), ("fc4", "prelu4", ["fc5-1", "fc5-2"])]
+    assert chains("onet")[-2:] == [("conv4", "prelu4", ["fc5"]), ("fc5", "prelu5", ["fc6-1", "fc6-2", "fc6-3"])]
+    assert [len(chains(net)) for net in ("pnet", "rnet", "onet")] == [3, 4, 5]
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +22,7 @@ def arrays():
     return mtcnn.load_weight_arrays()
 
 
-@pytest.mark.parametrize("net", sorted(CHAINS))
+@pytest.mark.parametrize("net", sorted(mtcnn.LAYERS))
 def test_equalized_net_computes_the_same_function(arrays, net):
     inputs = np.random.default_rng(0).uniform(-1, 1, INPUT_SHAPES[net]).astype(np.float32)
     equalized = equalize(net, arrays, activation_ranges(net, arrays, [inputs]))
@@ -26,7 +34,7 @@ def test_equalized_net_computes_the_same_function(arrays, net):
     assert all(equalized[key] is arrays[key] for key in untouched)
 
 
-@pytest.mark.parametrize("net", sorted(CHAINS))
+@pytest.mark.parametrize("net", sorted(mtcnn.LAYERS))
 def test_strength_one_half_takes_the_geometric_mean_of_each_channel_and_the_widest(arrays, net):
     """Channel c's range r_c becomes r_c / (r_c / r_max)^0.5 = sqrt(r_c · r_max); a channel that barely fires
     (r_c < r_max / 1000) is widened by at most sqrt(1000), so no weight is blown up by a dead channel."""
