@@ -1,7 +1,9 @@
 """`edgeface edgetpu-check`: what in a TFLite model would keep it (or part of it) off a Coral Edge TPU.
 
 Without the compiler, this reads the graph and reports every op the Edge TPU does not run, every float tensor
-between ops, every dynamic shape, a batch other than 1, and models too big for the on-chip parameter memory.
+between ops, every dynamic shape, a batch other than 1, more than one subgraph (a multi-signature file: the
+compiler answers "More than one subgraph is not supported" and leaves the rest on the CPU), and models too big for
+the on-chip parameter memory.
 Rules follow Coral's published operation list and model requirements; TRANSPOSE is absent from that list.
 """
 
@@ -48,6 +50,10 @@ def check_model(path: str | Path) -> EdgeTpuReport:
     path = Path(path)
     report = EdgeTpuReport(str(path))
     interpreter = interpreter_from_bytes(path.read_bytes(), default_delegates=False)
+    signatures = interpreter.get_signature_list()
+    if len(signatures) > 1:
+        report.problems.append(f"{len(signatures)} signatures ({', '.join(sorted(signatures))}): the Edge TPU "
+                               "compiler supports one subgraph; only the first is checked here")
     tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
     for op in interpreter._get_ops_details():  # noqa: SLF001 - the public API has no per-op listing
         name = op["op_name"]

@@ -421,6 +421,7 @@ def train_run(
     init_weights: Optional[Path] = typer.Option(None, help="warm start from a student .weights.h5 (fresh schedule)"),
     jitter: float = typer.Option(0.0, help="scale/shift augmentation, fraction of the crop (e.g. 0.05)"),
     warmup_steps: int = typer.Option(300, help="linear learning-rate warm-up before the cosine decay"),
+    mirror_fused_targets: bool = typer.Option(False, help="a crop and its mirror share the flip-fused teacher target"),
     lfw_root: Optional[Path] = LfwOption,
 ) -> None:
     """Train the NNS2 FaceNet (distillation by default; triplet/softmax selectable)."""
@@ -431,7 +432,8 @@ def train_run(
                          weight_similarity=weight_similarity, weight_triplet=weight_triplet,
                          weight_softmax=weight_softmax, bfloat16=bfloat16, dev_every=dev_every, seed=seed,
                          lfw_root=str(lfw_root) if lfw_root else None, warmup_steps=warmup_steps,
-                         init_weights=str(init_weights) if init_weights else None, jitter=jitter)
+                         init_weights=str(init_weights) if init_weights else None, jitter=jitter,
+                         mirror_fused_targets=mirror_fused_targets)
     trainer = Trainer(config)
     typer.echo(f"{len(trainer.data)} crops ({trainer.data.removed_duplicates} LFW near-duplicates removed), "
                f"{trainer.data.num_classes} identities, {trainer.total_steps} steps")

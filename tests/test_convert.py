@@ -92,6 +92,35 @@ def test_int8_models_pass_edgetpu_check_and_float_ones_do_not(models_dir):
     assert result.returncode == 1 and "float32" in result.stdout
 
 
+def test_edgetpu_check_refuses_a_multi_signature_file(tmp_path):
+    """An int8 file with two entry points is clean op by op, yet the compiler maps only single-subgraph models."""
+    import tensorflow as tf
+
+    from edgeface.converters.edgetpu import check_model
+
+    kernel = tf.constant(np.random.default_rng(0).normal(size=(3, 3, 3, 4)).astype(np.float32))
+    forward = lambda image: {"features": tf.nn.relu(tf.nn.conv2d(image, kernel, 1, "VALID"))}  # noqa: E731
+    sizes = {"small": 8, "large": 12}
+    signatures = {key: tf.function(forward, input_signature=[tf.TensorSpec([1, n, n, 3], tf.float32, name="image")])
+                  .get_concrete_function() for key, n in sizes.items()}
+    tf.saved_model.save(tf.Module(), str(tmp_path / "saved"), signatures=signatures)
+    rng = np.random.default_rng(1)
+
+    def representative():
+        for _ in range(4):
+            for key, n in sizes.items():
+                yield key, {"image": rng.uniform(-1, 1, (1, n, n, 3)).astype(np.float32)}
+
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(tmp_path / "saved"), signature_keys=list(sizes))
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = converter.inference_output_type = tf.int8
+    (tmp_path / "two.tflite").write_bytes(converter.convert())
+    report = check_model(tmp_path / "two.tflite")
+    assert not report.ok and any("2 signatures" in p for p in report.problems), report.text()
+
+
 def test_conversion_is_deterministic(lfw_root):
     from edgeface.converters.export import fixed_batch, representative
     from edgeface.converters.quantize import convert

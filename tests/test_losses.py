@@ -44,3 +44,16 @@ def test_distillation_losses():
     t = unit([1, 0], [1, 0])
     # similarity matrices [[1,0],[0,1]] vs [[1,1],[1,1]] → mean squared diff = 2/4
     assert float(losses.similarity_distillation_loss(s, t)) == pytest.approx(0.5)
+
+
+def test_teacher_targets_follow_the_mirror_or_share_the_fused_one():
+    from types import SimpleNamespace
+
+    from edgeface.training.train import teacher_targets
+
+    data = SimpleNamespace(teacher=np.array([[3.0, 0.0], [0.0, 2.0]]), teacher_flipped=np.array([[0.0, 5.0], [1.0, 0.0]]))
+    index, flipped = np.array([0, 1]), np.array([False, True])
+    np.testing.assert_allclose(teacher_targets(data, index, flipped, False), [[3.0, 0.0], [1.0, 0.0]])
+    fused = [[1.0, 1.0], [1.0, 1.0]]  # unit plain + unit mirrored, whichever way the crop was shown
+    np.testing.assert_allclose(teacher_targets(data, index, flipped, True), fused)
+    np.testing.assert_allclose(teacher_targets(data, index, ~flipped, True), fused)
