@@ -23,9 +23,34 @@ def match_faces(reference: list[Face], candidate: list[Face], min_iou: float = 0
     return pairs
 
 
-def detection_agreement(reference: Iterable[list[Face]], candidate: Iterable[list[Face]]) -> dict:
+def detection_agreement(reference: Iterable[list[Face]], candidate: Iterable[list[Face]],
+                        reference_used: Iterable[Face | None] | None = None,
+                        candidate_used: Iterable[Face | None] | None = None) -> dict:
     """Over images: recall of the reference's faces, mean box IoU and landmark error (px) of matched faces, and how
-    many candidate faces match no reference face (`faces_added`: what recall alone would not show)."""
+    many candidate faces match no reference face (`faces_added`: what recall alone would not show).
+
+    With the face each pipeline goes on to embed per image (`pick_face`), also how often the candidate pipeline
+    embeds the same face (IoU >= 0.5) as the reference: recall over every face counts background faces at the
+    border as much as the subject, while this is what a pair or a door visit depends on."""
+    report = _face_agreement(reference, candidate)
+    if reference_used is not None and candidate_used is not None:
+        report.update(same_face_used(reference_used, candidate_used))
+    return report
+
+
+def same_face_used(reference_used: Iterable[Face | None], candidate_used: Iterable[Face | None]) -> dict:
+    """Of the images where the reference pipeline embeds a face, how many the candidate embeds the same face in."""
+    with_face = same = 0
+    for ref, cand in zip(reference_used, candidate_used, strict=True):
+        if ref is None:
+            continue
+        with_face += 1
+        same += cand is not None and iou(ref.box, cand.box) >= 0.5
+    return {"images_with_reference_face": with_face, "same_face_used": same,
+            "same_face_used_rate": same / with_face if with_face else 1.0}
+
+
+def _face_agreement(reference: Iterable[list[Face]], candidate: Iterable[list[Face]]) -> dict:
     kept = total = count = added = found = 0
     ious, landmark_errors = [], []
     for ref_faces, cand_faces in zip(reference, candidate):

@@ -202,6 +202,7 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
             "accuracy_points": 100 * (results[reference]["accuracy_mean"] - results[deployed]["accuracy_mean"]),
             "val_points": 100 * (results[reference]["val"] - results[deployed]["val"]),
         },
-        "mtcnn_agreement": detection_agreement(detections["float"].all_faces, detections[variant].all_faces),
+        "mtcnn_agreement": detection_agreement(detections["float"].all_faces, detections[variant].all_faces,
+                                               detections["float"].picked, detections[variant].picked),
     }
     return report, curves

@@ -24,6 +24,20 @@ def test_detection_agreement_counts_kept_missed_and_added_faces():
     assert result["faces_added"] == 1
     assert result["mean_landmark_error_px"] == 1.0  # one face moved 2 px, one not moved
     assert 0.9 < result["mean_box_iou"] < 1.0
+    assert "same_face_used" not in result
+
+
+def test_same_face_used_counts_images_where_both_pipelines_embed_one_face():
+    reference = [[face(10, 10), face(100, 10)], [face(50, 50)], [face(5, 5)], []]
+    candidate = [[face(12, 10)], [face(150, 150)], [face(5, 5)], [face(0, 0)]]
+    reference_used = [reference[0][0], reference[1][0], reference[2][0], None]
+    candidate_used = [candidate[0][0], candidate[1][0], None, candidate[3][0]]
+    result = detection_agreement(reference, candidate, reference_used, candidate_used)
+    # image 0: same face; image 1: another face; image 2: the candidate found it but embedded nothing;
+    # image 3: the reference embeds nothing, so it does not count
+    assert result["images_with_reference_face"] == 3 and result["same_face_used"] == 1
+    assert result["same_face_used_rate"] == 1 / 3
+    assert result["faces_kept"] == 2  # the per-face measures are unchanged by the extra arguments
 
 
 def test_one_pixel_shift_moves_content_and_faces_map_back():

@@ -42,20 +42,22 @@ def test_deployed_int8_loses_little_on_all_6000_pairs(models_dir, lfw_root):
     """int8 detector + int8 embedder vs float on all 6,000 pairs (flip fusion), and int8 MTCNN vs float on all
     7,701 pair images.
 
-    The issue's gates are: accuracy drop <= 0.3 points (met: 0.17 with NNS2 v3 and the equalized MTCNN export),
-    VAL@FAR=1e-3 drop <= 2 points (met: VAL rose 4.4 points), int8 MTCNN keeps >= 99.5% of float detections (NOT
-    met: 98.47%; the float cascade keeps 99.35% of its own faces on JPEG-re-encoded images,
-    reports/mtcnn_stability.json), landmark error <= 1.5 px (met: 0.89, so the bound is tightened to 1.0). The
-    bounds below are the issue's where we meet them and a regression guard at the measured level where we do not
-    (recall; faces added, 154 of 9,087, guarded at 2%).
+    The issue's gates are: accuracy drop <= 0.3 points (met: 0.12 with NNS2 v5 and the equalized MTCNN export, so
+    the bound is tightened to 0.2), VAL@FAR=1e-3 drop <= 2 points (met: VAL rose 1.4 points), int8 MTCNN keeps
+    >= 99.5% of float detections (NOT met over every face: 98.47%; the float cascade keeps 99.35% of its own faces
+    on JPEG-re-encoded images, reports/mtcnn_stability.json), landmark error <= 1.5 px (met: 0.89, so the bound is
+    tightened to 1.0). The bounds below are the issue's where we meet them and a regression guard at the measured
+    level where we do not (recall; faces added, 154 of 9,087, guarded at 2%). The face the pipeline embeds is the
+    same in int8 as in float on 7,697 of 7,701 images (99.95%), held to the issue's 99.5%.
     """
     from edgeface.evaluate import run_compare
 
     report, _ = run_compare(lfw_root, models_dir, "int8", flip=True, progress=False)
     print(json.dumps(report["deployed_drop"]), json.dumps(report["mtcnn_agreement"]))
-    assert report["deployed_drop"]["accuracy_points"] <= 0.3
+    assert report["deployed_drop"]["accuracy_points"] <= 0.2  # issue bound 0.3, goal 0.1
     assert report["deployed_drop"]["val_points"] <= 2.0
     assert report["mtcnn_agreement"]["images"] == 7701
     assert report["mtcnn_agreement"]["recall"] >= 0.98  # issue target 0.995
     assert report["mtcnn_agreement"]["mean_landmark_error_px"] <= 1.0
     assert report["mtcnn_agreement"]["faces_added"] <= 0.02 * report["mtcnn_agreement"]["reference_faces"]
+    assert report["mtcnn_agreement"]["same_face_used_rate"] >= 0.995
