@@ -10,7 +10,11 @@ from edgeface.runtime.cascade import CascadeConfig, Face, detect_faces
 from edgeface.runtime.geometry import iou
 
 
-def match_faces(reference: list[Face], candidate: list[Face], min_iou: float = 0.5) -> list[tuple[Face, Face | None]]:
+SAME_FACE_IOU = 0.5  # two boxes this much overlapped are the same face
+
+
+def match_faces(reference: list[Face], candidate: list[Face],
+                min_iou: float = SAME_FACE_IOU) -> list[tuple[Face, Face | None]]:
     """Each reference face with the candidate face that overlaps it most (None below `min_iou`)."""
     pairs = []
     for ref in reference:
@@ -30,7 +34,7 @@ def detection_agreement(reference: Iterable[list[Face]], candidate: Iterable[lis
     many candidate faces match no reference face (`faces_added`: what recall alone would not show).
 
     With the face each pipeline goes on to embed per image (`pick_face`), also how often the candidate pipeline
-    embeds the same face (IoU >= 0.5) as the reference: recall over every face counts background faces at the
+    embeds the same face (IoU >= SAME_FACE_IOU) as the reference: recall over every face counts background faces at the
     border as much as the subject, while this is what a pair or a door visit depends on."""
     report = _face_agreement(reference, candidate)
     if reference_used is not None and candidate_used is not None:
@@ -45,7 +49,7 @@ def same_face_used(reference_used: Iterable[Face | None], candidate_used: Iterab
         if ref is None:
             continue
         with_face += 1
-        same += cand is not None and iou(ref.box, cand.box) >= 0.5
+        same += cand is not None and iou(ref.box, cand.box) >= SAME_FACE_IOU
     return {"images_with_reference_face": with_face, "same_face_used": same,
             "same_face_used_rate": same / with_face if with_face else 1.0}
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edgeface.embedders import l2_normalize
 from edgeface.runtime.fileio import atomic_save_npz, atomic_write_json, atomic_write_text
 
 
@@ -174,20 +175,24 @@ def teacher_targets(data: "TrainingData", index: np.ndarray, flipped: np.ndarray
     that `--flip` evaluation computes at twice the cost, so the student learns to give it from one pass.
     """
     if mirror_fused:
-        unit = lambda v: v / np.linalg.norm(v, axis=1, keepdims=True)  # noqa: E731
-        return unit(data.teacher[index]) + unit(data.teacher_flipped[index])
+        return l2_normalize(data.teacher[index]) + l2_normalize(data.teacher_flipped[index])
     return np.where(flipped[:, None], data.teacher_flipped[index], data.teacher[index])
 
 
-def dev_accuracy(embed, dev: dict[str, np.ndarray], flip: bool = True) -> float:
-    """Best-threshold accuracy on the dev pairs (flip-fused embeddings unless `flip` is False); a quick learning
-    signal, not the protocol."""
+def dev_accuracies(embed, dev: dict[str, np.ndarray]) -> dict[str, float]:
+    """Best-threshold accuracy on the dev pairs with flip-fused embeddings (`flip`) and without (`no_flip`), from
+    one pass over the crops and one over their mirror images; a quick learning signal, not the protocol."""
     from edgeface.models.facenet import model_input
 
     crops = model_input(dev["crops"])
-    mirror = (lambda batch: embed(batch[:, :, ::-1])) if flip else (lambda batch: 0.0)
-    vectors = np.concatenate([embed(crops[i : i + 256]) + mirror(crops[i : i + 256]) for i in range(0, len(crops), 256)])
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    batches = [crops[i : i + 256] for i in range(0, len(crops), 256)]
+    plain = np.concatenate([embed(batch) for batch in batches])
+    mirrored = np.concatenate([embed(batch[:, :, ::-1]) for batch in batches])
+    return {"flip": _best_dev_accuracy(l2_normalize(plain + mirrored), dev),
+            "no_flip": _best_dev_accuracy(l2_normalize(plain), dev)}
+
+
+def _best_dev_accuracy(vectors: np.ndarray, dev: dict[str, np.ndarray]) -> float:
     dist = np.sum((vectors[dev["left"]] - vectors[dev["right"]]) ** 2, axis=1)
     dist[~(dev["found"][dev["left"]] & dev["found"][dev["right"]])] = 4.0
     accuracies = [np.mean((dist < t) == dev["same"]) for t in np.arange(0, 4, 0.01)]
@@ -316,8 +321,8 @@ class Trainer:
                 sums, window_start, window_images = {}, time.time(), 0
             if self.step % self.config.dev_every == 0 or self.step == self.total_steps:
                 record = record or {"step": self.step}
-                record["lfw_dev_accuracy"] = dev_accuracy(lambda x: self._embed(x).numpy(), dev)
-                record["lfw_dev_accuracy_no_flip"] = dev_accuracy(lambda x: self._embed(x).numpy(), dev, flip=False)
+                accuracy = dev_accuracies(lambda x: self._embed(x).numpy(), dev)
+                record["lfw_dev_accuracy"], record["lfw_dev_accuracy_no_flip"] = accuracy["flip"], accuracy["no_flip"]
                 if record["lfw_dev_accuracy"] >= best:
                     best = record["lfw_dev_accuracy"]
                     self.export_weights(self.out / "best.weights.h5")
