@@ -18,6 +18,7 @@ import numpy as np
 
 from edgeface.calibration.lfw_sets import (CalibrationConfig, compose_frames, describe, draw, facenet_inputs,
                                            pnet_levels, stage_crops)
+from edgeface.converters.clipped_ranges import clipped_ranges, ranged_export_net
 from edgeface.converters.equalize import STRENGTH, activation_ranges, equalize
 from edgeface.converters.qat import QatConfig
 from edgeface.converters.quantize import convert, name_outputs, tensor_infos
@@ -45,6 +46,7 @@ class ConvertConfig:
     onnx: Path | None = None  # FaceNet from this ONNX file (via onnx2tf) instead of the shipped NNS2 weights
     qat: QatConfig | None = None  # int8/edgetpu FaceNet from quantization-aware training instead of post-training
     qat_images: int = 1000  # LFW images (not in pairs.txt) whose faces the QAT fine-tune runs on
+    mtcnn_range_clip: float = 0.0  # > 0: int8 MTCNN ranges leave this fraction out per end (clipped_ranges.CLIP)
 
 
 def representative(samples: list[np.ndarray] | np.ndarray):
@@ -85,10 +87,14 @@ class Exporter:
         self.entries.append(entry)
         return entry
 
-    def export_variants(self, role: str, model, stem: str, samples, preprocessing: str, calibration: str) -> None:
+    def export_variants(self, role: str, model, stem: str, samples, preprocessing: str, calibration: str,
+                        int8_model=None) -> None:
+        """Every configured variant of `model`; int8 and edgetpu from `int8_model` when given (it carries fixed
+        int8 ranges, see converters/clipped_ranges.py)."""
         for variant in self.config.variants:
             quantized = variant in ("int8", "edgetpu")
-            data = convert(model, variant, representative(samples) if quantized else None)
+            source = int8_model if quantized and int8_model is not None else model
+            data = convert(source, variant, representative(samples) if quantized else None)
             entry = self.write_model(role, variant, data, stem, preprocessing, calibration if quantized else None)
             if variant == "edgetpu":
                 entry.edgetpu = compile_edgetpu(self.out / entry.file)
@@ -109,9 +115,20 @@ class Exporter:
                             self.config.calibration.seed)
         # One set of equalized weights per net, from all its calibration inputs; every export (fp32 included)
         # uses them, so the files differ from the float reference only by what each variant quantizes.
-        pnet_batches = [np.stack(s) for levels in levels_by_size.values() for s in levels.values()]
-        for net, batches in (("pnet", pnet_batches), ("rnet", [crops["rnet"]]), ("onet", [crops["onet"]])):
+        inputs = {"pnet": [np.stack(s) for levels in levels_by_size.values() for s in levels.values()],
+                  "rnet": [crops["rnet"]], "onet": [crops["onet"]]}
+        for net, batches in inputs.items():
             arrays = equalize(net, arrays, activation_ranges(net, arrays, batches))
+        ranges, clipped = {}, ""
+        if self.config.mtcnn_range_clip > 0:
+            ranges = {net: clipped_ranges(net, arrays, batches, self.config.mtcnn_range_clip)
+                      for net, batches in inputs.items()}
+            clipped = (f"; int8 ranges leave {self.config.mtcnn_range_clip:g} of these values out at each end "
+                       "(edgeface.converters.clipped_ranges)")
+
+        def int8_net(net: str, *size: int):
+            return ranged_export_net(net, arrays, ranges[net], *size) if ranges else None
+
         for (width, height), levels in levels_by_size.items():
             self.log(f"P-Net {width}x{height}: {len(levels)} pyramid levels")
             for (level_h, level_w), samples in sorted(levels.items(), reverse=True):
@@ -120,7 +137,8 @@ class Exporter:
                                      MTCNN_PREPROCESSING,
                                      describe(self.config.calibration, f"{width}x{height} frames, pyramid level "
                                                                        f"{level_h}x{level_w} ({len(samples)} levels)"
-                                                                       f"; {EQUALIZED}"))
+                                                                       f"; {EQUALIZED}{clipped}"),
+                                     int8_net("pnet", level_h, level_w))
         dynamic = mtcnn_models.build_export_net("pnet", arrays)
         self.write_model("pnet_dynamic", "fp32", convert(fixed_batch(dynamic), "fp32"), "pnet_dynamic",
                          MTCNN_PREPROCESSING, None)
@@ -129,7 +147,9 @@ class Exporter:
             self.export_variants(role, fixed_batch(mtcnn_models.build_export_net(role, arrays)), role, crops[role],
                                  MTCNN_PREPROCESSING,
                                  describe(self.config.calibration, f"{len(crops[role])} candidate crops of the "
-                                                                   f"float cascade on the calibration frames; {EQUALIZED}"))
+                                                                   f"float cascade on the calibration frames; "
+                                                                   f"{EQUALIZED}{clipped}"),
+                                 int8_net(role))
 
     # --- FaceNet -------------------------------------------------------------------------------
     def export_facenet(self) -> bool:

@@ -247,6 +247,10 @@ def convert(
                                                   "in the manifest"),
     qat_steps: int = typer.Option(300, help="--qat: fine-tuning steps"),
     qat_images: int = typer.Option(1000, help="--qat: LFW images (not in pairs.txt) to fine-tune on"),
+    mtcnn_range_clip: float = typer.Option(0.0, help="int8 MTCNN: leave this fraction of each activation's "
+                                                      "calibration values outside its int8 range at each end, e.g. "
+                                                      "1e-4 (README: better detector agreement, see the trade-off); "
+                                                      "0: the converter's min/max"),
 ) -> None:
     """Export MTCNN (+ the NNS2 FaceNet) to TFLite; fp32 is always written as the reference. Writes manifest.json."""
     from edgeface.calibration.lfw_sets import CalibrationConfig
@@ -279,7 +283,8 @@ def convert(
     config = ConvertConfig(out_dir=out, variants=tuple(variants), input_sizes=tuple(sizes), min_face_size=min_face_size,
                            calibration=CalibrationConfig(images=calibration_images),
                            agreement_images=agreement_images, lfw_root=lfw_root, onnx=from_onnx,
-                           qat=QatConfig(steps=qat_steps) if qat else None, qat_images=qat_images)
+                           qat=QatConfig(steps=qat_steps) if qat else None, qat_images=qat_images,
+                           mtcnn_range_clip=mtcnn_range_clip)
     exporter = Exporter(config, log=typer.echo)
     exporter.export_mtcnn()
     has_facenet = exporter.export_facenet()
