@@ -109,6 +109,26 @@ def shift_faces_back(faces: list[Face], pixels: float = 1.0) -> list[Face]:
     return [Face(box=f.box - pixels, score=f.score, landmarks=f.landmarks - pixels) for f in faces]
 
 
+class InputsRounded:
+    """MTCNN nets whose every input is first rounded to the int8 input grid of the exports (steps of 1/128 on
+    the (x - 127.5) / 128 scale): what any full-integer export sees even if nothing else in it were rounded."""
+
+    def __init__(self, nets, step: float = 1 / 128) -> None:
+        self.nets, self.step = nets, step
+
+    def _round(self, x: np.ndarray) -> np.ndarray:
+        return (np.round(np.asarray(x, np.float32) / self.step) * self.step).astype(np.float32)
+
+    def pnet(self, image: np.ndarray):
+        return self.nets.pnet(self._round(image))
+
+    def rnet(self, crops: np.ndarray):
+        return self.nets.rnet(self._round(crops))
+
+    def onet(self, crops: np.ndarray):
+        return self.nets.onet(self._round(crops))
+
+
 def embedding_agreement(reference: np.ndarray, candidate: np.ndarray) -> dict:
     """Cosine similarity between the reference's and the candidate's embeddings of the same faces."""
     cosine = np.sum(reference * candidate, axis=1) / (

@@ -5,8 +5,9 @@ Usage: python scripts/mtcnn_stability.py [--models models] [--lfw DIR] [--images
 The int8 gate asks the quantized cascade to keep 99.5% of the float cascade's faces on the 7,701 LFW pair images.
 This measures the same agreement (recall, faces added, box IoU, landmark error; `edgeface.agreement`) for the
 float cascade against itself on (a) each image JPEG re-encoded at quality 95 and (b) each image moved by one
-pixel, and for the models folder's int8 cascade on the original images, so the quantization error can be read
-against the cascade's own sensitivity. All images by default; --images N takes a seeded sample.
+pixel, (c) the float nets' inputs rounded to the int8 input grid (what every int8-input export sees, however
+well the rest is quantized), and for the models folder's int8 cascade on the original images, so the
+quantization error can be read against the cascade's own sensitivity. All images by default; --images N takes a seeded sample.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ try:  # an installed edgeface (editable or not); else this checkout's sources
 except ImportError:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from edgeface import lfw  # noqa: E402
-from edgeface.agreement import (detection_agreement, jpeg_reencoded, shift_faces_back,  # noqa: E402
-                                shifted_one_pixel)
+from edgeface.agreement import (InputsRounded, detection_agreement, jpeg_reencoded,  # noqa: E402
+                                shift_faces_back, shifted_one_pixel)
 from edgeface.runtime.cascade import CascadeConfig, detect_faces  # noqa: E402
 from edgeface.runtime.fileio import atomic_write_json  # noqa: E402
 from edgeface.runtime.images import read_rgb  # noqa: E402
@@ -59,6 +60,7 @@ def main() -> int:
         "float, JPEG re-encoded (quality 95)": lambda image: detect_faces(jpeg_reencoded(image), float_nets, config),
         "float, image moved by 1 pixel":
             lambda image: shift_faces_back(detect_faces(shifted_one_pixel(image), float_nets, config)),
+        "float, inputs rounded to int8 steps": lambda image: detect_faces(image, InputsRounded(float_nets), config),
         f"{args.variant} (models folder)": lambda image: detect_faces(image, quantized, config),
     }
     found: dict[str, list] = {label: [] for label in runs}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgeface.agreement import detection_agreement, jpeg_reencoded, shift_faces_back, shifted_one_pixel
+from edgeface.agreement import (InputsRounded, detection_agreement, jpeg_reencoded, shift_faces_back,
+                                shifted_one_pixel)
 from edgeface.runtime.cascade import Face
 
 
@@ -59,3 +60,22 @@ def test_jpeg_reencode_changes_pixels_only_slightly():
     assert again.shape == image.shape and again.dtype == np.uint8
     difference = np.abs(again.astype(int) - image.astype(int))
     assert 0 < difference.mean() < 2.0
+
+
+def test_inputs_rounded_hands_each_net_the_int8_input_grid():
+    class Echo:  # returns what it was given
+        def pnet(self, image):
+            return image
+
+        def rnet(self, crops):
+            return crops
+
+        def onet(self, crops):
+            return crops
+
+    rounded = InputsRounded(Echo())
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 24, 24, 3)).astype(np.float32)
+    for stage in (rounded.pnet, rounded.rnet, rounded.onet):
+        out = stage(x)
+        np.testing.assert_allclose(out * 128, np.round(out * 128), atol=1e-4)
+        assert np.max(np.abs(out - x)) <= 0.5 / 128 + 1e-6 and np.any(out != x)

@@ -45,7 +45,8 @@ def test_deployed_int8_loses_little_on_all_6000_pairs(models_dir, lfw_root):
     The issue's gates are: accuracy drop <= 0.3 points (met: 0.12 with NNS2 v5 and the equalized MTCNN export, so
     the bound is tightened to 0.2), VAL@FAR=1e-3 drop <= 2 points (met: VAL rose 1.4 points), int8 MTCNN keeps
     >= 99.5% of float detections (NOT met over every face: 98.47%; the float cascade keeps 99.35% of its own faces
-    on JPEG-re-encoded images, reports/mtcnn_stability.json), landmark error <= 1.5 px (met: 0.89, so the bound is
+    on JPEG-re-encoded images, and 99.56% when only its inputs are rounded to the int8 grid, which every int8
+    export must do; scripts/mtcnn_stability.py), landmark error <= 1.5 px (met: 0.89, so the bound is
     tightened to 1.0). The bounds below are the issue's where we meet them and a regression guard at the measured
     level where we do not (recall; faces added, 154 of 9,087, guarded at 2%). The face the pipeline embeds is the
     same in int8 as in float on 7,697 of 7,701 images (99.95%), held to the issue's 99.5%.
