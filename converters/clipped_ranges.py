@@ -25,7 +25,7 @@ import numpy as np
 from edgeface.models.mtcnn import build_export_net
 
 CLIP = 1e-4  # fraction of each tensor's calibration values left outside its int8 range, at each end
-SAMPLE = 20_000  # values kept per tensor and batch: quantiles of ~10^6 values, not of every pixel
+SAMPLE = 20_000  # values kept per tensor and batch of 32 inputs: quantiles of a sample, not of every pixel
 
 
 def rounded_layers(model) -> list[str]:

@@ -271,6 +271,8 @@ def convert(
         from edgeface.converters.qat import require_qat
 
         require_qat()  # fail now, not after minutes of MTCNN export, when tfmot is missing
+    if not 0.0 <= mtcnn_range_clip < 0.01:
+        fail(f"--mtcnn-range-clip is a small fraction per end, 0 <= F < 0.01 (got {mtcnn_range_clip:g})")
     variants = ["fp32"] + [name for name, on in (("fp16", fp16), ("dynamic", dynamic), ("int8", int8),
                                                  ("edgetpu", edgetpu)) if on]
     sizes = []

@@ -64,3 +64,11 @@ def test_align_folder_resumes_and_lists_failures(tmp_path, lfw_root):
     assert "Nobody_0001.png" in failed and "no face found" in failed and "Nobody_0002.jpg" in failed
     again = run_cli("align", str(source), str(out), "--template", "112")
     assert "skipped_existing=2" in again.stdout and "aligned=0" in again.stdout
+
+
+def test_convert_refuses_a_range_clip_that_is_not_a_small_fraction(tmp_path):
+    for value in ("-0.001", "0.5"):
+        result = run_cli("convert", "--int8", "--mtcnn-range-clip", value, "--out", str(tmp_path / "m"),
+                         block_tensorflow=True, tmp_path=tmp_path)
+        assert result.returncode == 2 and "--mtcnn-range-clip" in result.stderr, result.stderr
+        assert not (tmp_path / "m").exists()
