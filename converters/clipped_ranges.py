@@ -22,16 +22,16 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from edgeface.models.mtcnn import build_export_net
+from edgeface.models.mtcnn import LAYERS, build_export_net
 
 CLIP = 1e-4  # fraction of each tensor's calibration values left outside its int8 range, at each end
 SAMPLE = 20_000  # values kept per tensor and batch of 32 inputs: quantiles of a sample, not of every pixel
 
 
-def rounded_layers(model) -> list[str]:
-    """The layers whose output the int8 model requantizes: convolutions, dense layers and PReLUs (pooling and
-    flatten keep their input's scale)."""
-    return [layer.name for layer in model.layers if layer.name.startswith(("conv", "fc", "prelu"))]
+def rounded_layers(net: str) -> list[str]:
+    """The layers whose output the int8 model requantizes: the net's weight layers and PReLUs, as listed in
+    `edgeface.models.mtcnn.LAYERS` (pooling and flatten keep their input's scale)."""
+    return [layer for layer, _ in LAYERS[net]]
 
 
 def clipped_ranges(net: str, arrays: dict[str, np.ndarray], batches: Iterable[np.ndarray], clip: float = CLIP,
@@ -42,7 +42,8 @@ def clipped_ranges(net: str, arrays: dict[str, np.ndarray], batches: Iterable[np
     from tensorflow import keras
 
     model = build_export_net(net, arrays)
-    names = rounded_layers(model)
+    rounded = set(rounded_layers(net))
+    names = [layer.name for layer in model.layers if layer.name in rounded]  # graph order: how the sample is drawn
     probe = keras.Model(model.input, [model.input] + [model.get_layer(name).output for name in names])
     rng = np.random.default_rng(seed)
     values: dict[str, list[np.ndarray]] = {name: [] for name in ["input"] + names}
@@ -75,7 +76,7 @@ def ranged_export_net(net: str, arrays: dict[str, np.ndarray], ranges: dict[str,
         def call(self, x):
             return tf.quantization.fake_quant_with_min_max_args(x, min=self.low, max=self.high, num_bits=8)
 
-    model = build_export_net(net, arrays, height, width) if net == "pnet" else build_export_net(net, arrays)
+    model = build_export_net(net, arrays, height, width)  # the size matters to P-Net only
     outputs_by_layer = {tensor.name: index for index, tensor in enumerate(model.outputs)}
     image = keras.Input(model.input.shape[1:], batch_size=1, name="image")
     tensors = {model.input.name: FixedRange(*ranges["input"], name="range_input")(image)}

@@ -55,12 +55,13 @@ def main() -> int:
     config = CascadeConfig(min_face_size=manifest.camera.get("min_face_size", 20.0))
     float_nets = KerasMtcnnNets()
     quantized = TfliteMtcnnNets(args.models, args.variant, manifest)
+    rounded_inputs = InputsRounded(float_nets)
     runs = {  # label -> the faces that run finds on an image, in the image's own coordinates
         "float": lambda image: detect_faces(image, float_nets, config),
         "float, JPEG re-encoded (quality 95)": lambda image: detect_faces(jpeg_reencoded(image), float_nets, config),
         "float, image moved by 1 pixel":
             lambda image: shift_faces_back(detect_faces(shifted_one_pixel(image), float_nets, config)),
-        "float, inputs rounded to int8 steps": lambda image: detect_faces(image, InputsRounded(float_nets), config),
+        "float, inputs rounded to int8 steps": lambda image: detect_faces(image, rounded_inputs, config),
         f"{args.variant} (models folder)": lambda image: detect_faces(image, quantized, config),
     }
     found: dict[str, list] = {label: [] for label in runs}

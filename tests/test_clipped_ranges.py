@@ -48,7 +48,7 @@ def test_ranges_leave_out_the_clip_fraction_at_each_end(arrays, clip):
     inputs = smooth_images(64, 24, 0)
     ranges = clipped_ranges("rnet", arrays, [inputs], clip)
     model = mtcnn.build_export_net("rnet", arrays)
-    assert set(ranges) == {"input", *rounded_layers(model)} and "pool1" not in ranges
+    assert set(ranges) == {"input", *rounded_layers("rnet")} and "pool1" not in ranges
     from tensorflow import keras
 
     conv1 = np.asarray(keras.Model(model.input, model.get_layer("conv1").output)(inputs)).reshape(-1)
@@ -65,7 +65,7 @@ def test_ranged_net_is_the_export_net_where_nothing_is_clipped(arrays, net):
     inputs = smooth_images(4, size, 1)
     wide = {name: (-1e4, 1e4) for name in clipped_ranges(net, arrays, [inputs], 0.0)}
     plain = mtcnn.build_export_net(net, arrays)(inputs)
-    ranged = ranged_export_net(net, arrays, wide, size, size) if net == "pnet" else ranged_export_net(net, arrays, wide)
+    ranged = ranged_export_net(net, arrays, wide, size, size)
     for want, x in zip(zip(*[np.asarray(p) for p in plain]), inputs):
         got = ranged(x[None])
         for w, g in zip(want, got):  # same output order; the rounding step of +-1e4 over 255 levels is ~80
