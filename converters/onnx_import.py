@@ -29,12 +29,16 @@ class OnnxImportError(RuntimeError):
     """An ONNX model that cannot be imported, or no onnx2tf to import it with."""
 
 
-CHECKOUT_VENV = Path(__file__).resolve().parents[1] / ".venv-onnx2tf" / "bin" / "onnx2tf"
+ONNX2TF_VENV = Path(".venv-onnx2tf") / "bin" / "onnx2tf"  # where scripts/install_onnx2tf.sh puts it
+# an editable install's checkout, then the current folder (a non-editable install lives in site-packages)
+ONNX2TF_FALLBACKS = (Path(__file__).resolve().parents[1] / ONNX2TF_VENV, ONNX2TF_VENV)
 
 
 def find_onnx2tf() -> str:
-    """$EDGEFACE_ONNX2TF, else `onnx2tf` on PATH, else the checkout's .venv-onnx2tf (scripts/install_onnx2tf.sh)."""
-    tool = os.environ.get(ONNX2TF_ENV) or shutil.which("onnx2tf") or (str(CHECKOUT_VENV) if CHECKOUT_VENV.is_file() else None)
+    """$EDGEFACE_ONNX2TF, else `onnx2tf` on PATH, else .venv-onnx2tf (scripts/install_onnx2tf.sh) in the
+    checkout of an editable install or in the current folder."""
+    tool = (os.environ.get(ONNX2TF_ENV) or shutil.which("onnx2tf")
+            or next((str(path.resolve()) for path in ONNX2TF_FALLBACKS if path.is_file()), None))
     if not tool or not Path(tool).is_file():
         raise OnnxImportError(
             f"--from-onnx needs onnx2tf {ONNX2TF_VERSION} in an environment of its own (it pins TensorFlow 2.19): "

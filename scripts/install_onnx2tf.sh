@@ -9,4 +9,4 @@ if [ ! -x "$venv/bin/onnx2tf" ]; then
   "$venv/bin/pip" install -q --upgrade pip
   "$venv/bin/pip" install -q onnx2tf==1.29.24 tf2onnx==1.17.0
 fi
-echo "onnx2tf: $venv/bin/onnx2tf (edgeface finds it there, or set EDGEFACE_ONNX2TF)"
+echo "onnx2tf: $venv/bin/onnx2tf (edgeface finds it as .venv-onnx2tf in the current folder or an editable checkout; else export EDGEFACE_ONNX2TF=$venv/bin/onnx2tf)"

@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
-
-REPO = Path(__file__).resolve().parents[1]
-
 
 def run_cli(*args: str, block_tensorflow: bool = False, tmp_path: Path | None = None,
             cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -18,8 +16,10 @@ def run_cli(*args: str, block_tensorflow: bool = False, tmp_path: Path | None = 
         blocker.mkdir(parents=True, exist_ok=True)
         (blocker / "__init__.py").write_text("raise ImportError('TensorFlow must not be imported here')\n")
         env["PYTHONPATH"] = f"{blocker.parent}{os.pathsep}{env.get('PYTHONPATH', '')}"
+    # Never the checkout as working folder: `python -m` puts it first on sys.path, where it would shadow the
+    # installed package the tests are meant to exercise.
     return subprocess.run([sys.executable, "-m", "edgeface.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=cwd or REPO, timeout=600)
+                          cwd=cwd or tempfile.gettempdir(), timeout=600)
 
 
 def run_runtime_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:

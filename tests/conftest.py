@@ -11,6 +11,21 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def pytest_sessionstart(session) -> None:
+    """CI sets EDGEFACE_TEST_INSTALLED=1 after a non-editable install: then the package under test must be the
+    installed one. Running from the checkout would hide a module or weights file the wheel forgot."""
+    import os
+
+    if os.environ.get("EDGEFACE_TEST_INSTALLED") == "1":
+        import edgeface.runtime
+
+        for module in (sys.modules["edgeface"], edgeface.runtime):
+            if REPO in Path(module.__file__).resolve().parents:
+                pytest.exit(f"EDGEFACE_TEST_INSTALLED=1 but {module.__name__} is imported from the checkout "
+                            f"({module.__file__}); run pytest (not python -m pytest) after a non-editable install",
+                            returncode=3)
+
+
 @pytest.fixture(scope="session")
 def lfw_root() -> Path:
     from edgeface.lfw import LfwError, locate_lfw
@@ -43,6 +58,6 @@ def models_dir(tmp_path_factory, lfw_root) -> Path:
     result = subprocess.run(
         [sys.executable, "-m", "edgeface.cli", "convert", "--int8", "--edgetpu", "--out", str(out), "--input-size",
          "250x250", "--input-size", "640x480", "--calibration-images", "120", "--agreement-images", "40",
-         "--lfw", str(lfw_root)], capture_output=True, text=True, cwd=REPO, timeout=3000)
+         "--lfw", str(lfw_root)], capture_output=True, text=True, cwd=out.parent, timeout=3000)
     assert result.returncode == 0, result.stderr[-3000:]
     return out

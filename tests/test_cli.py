@@ -10,7 +10,6 @@ import numpy as np
 from edgeface import lfw
 from clirunner import run_cli
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 def test_help_does_not_import_tensorflow(tmp_path):

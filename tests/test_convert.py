@@ -14,7 +14,6 @@ import pytest
 from edgeface import lfw
 from edgeface.runtime.manifest import ManifestError, load_manifest
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 def test_manifest_describes_every_file(models_dir):
@@ -88,7 +87,7 @@ def test_int8_models_pass_edgetpu_check_and_float_ones_do_not(models_dir):
         else:
             assert not report.ok
     result = subprocess.run([sys.executable, "-m", "edgeface.cli", "edgetpu-check", str(models_dir / "rnet_fp32.tflite")],
-                            capture_output=True, text=True, cwd=REPO)
+                            capture_output=True, text=True, cwd=models_dir)
     assert result.returncode == 1 and "float32" in result.stdout
 
 
