@@ -22,6 +22,7 @@ from edgeface.converters.clipped_ranges import clipped_ranges, ranged_export_net
 from edgeface.converters.equalize import STRENGTH, activation_ranges, equalize
 from edgeface.converters.qat import QatConfig
 from edgeface.converters.quantize import convert, name_outputs, tensor_infos
+from edgeface.console import progress, quiet_terminal, stage
 from edgeface.runtime.fileio import atomic_write_bytes, atomic_write_text
 from edgeface.runtime.cascade import CascadeConfig
 from edgeface.runtime.manifest import MANIFEST_NAME, Manifest, ModelEntry, sha256_bytes
@@ -57,13 +58,15 @@ def representative(samples: list[np.ndarray] | np.ndarray):
 
 
 class Exporter:
-    def __init__(self, config: ConvertConfig, log=print) -> None:
+    def __init__(self, config: ConvertConfig, out: Path | None = None, log=print) -> None:
+        """`out`: where files go, default `config.out_dir` (convert_models gives a staging folder and publishes
+        it once complete)."""
         from edgeface.lfw import locate_lfw
 
         self.config = config
         self.log = log
         self.root = locate_lfw(config.lfw_root)
-        self.out = Path(config.out_dir)
+        self.out = Path(out or config.out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         self.entries: list[ModelEntry] = []
         self.cascade = CascadeConfig(min_face_size=config.min_face_size)
@@ -88,10 +91,11 @@ class Exporter:
         return entry
 
     def export_variants(self, role: str, model, stem: str, samples, preprocessing: str, calibration: str,
-                        int8_model=None) -> None:
+                        int8_model=None, show_progress: bool = True) -> None:
         """Every configured variant of `model`; int8 and edgetpu from `int8_model` when given (it carries fixed
         int8 ranges, see converters/clipped_ranges.py)."""
-        for variant in self.config.variants:
+        variants = self.config.variants
+        for variant in progress(variants, f"{stem}: variants", unit="models") if show_progress else variants:
             quantized = variant in ("int8", "edgetpu")
             source = int8_model if quantized and int8_model is not None else model
             data = convert(source, variant, representative(samples) if quantized else None)
@@ -105,24 +109,26 @@ class Exporter:
 
         arrays = mtcnn_models.load_weight_arrays()
         float_nets = mtcnn_models.KerasMtcnnNets(arrays)
-        names = draw(self.root, self.config.calibration)
-        levels_by_size, frames_all = {}, []
-        for width, height in self.config.input_sizes:
-            frames = compose_frames(self.root, names, (width, height), self.config.calibration.seed)
-            frames_all += frames
-            levels_by_size[(width, height)] = pnet_levels(frames, self.cascade)
-        crops = stage_crops(frames_all, float_nets, self.cascade, self.config.calibration.max_crops,
-                            self.config.calibration.seed)
+        with stage(f"MTCNN calibration: {self.config.calibration.images} LFW images, "
+                   f"frames {', '.join(f'{w}x{h}' for w, h in self.config.input_sizes)}"):
+            names = draw(self.root, self.config.calibration)
+            levels_by_size, frames_all = {}, []
+            for width, height in self.config.input_sizes:
+                frames = compose_frames(self.root, names, (width, height), self.config.calibration.seed)
+                frames_all += frames
+                levels_by_size[(width, height)] = pnet_levels(frames, self.cascade)
+            crops = stage_crops(frames_all, float_nets, self.cascade, self.config.calibration.max_crops,
+                                self.config.calibration.seed)
         # One set of equalized weights per net, from all its calibration inputs; every export (fp32 included)
         # uses them, so the files differ from the float reference only by what each variant quantizes.
         inputs = {"pnet": [np.stack(s) for levels in levels_by_size.values() for s in levels.values()],
                   "rnet": [crops["rnet"]], "onet": [crops["onet"]]}
-        for net, batches in inputs.items():
+        for net, batches in progress(inputs.items(), "MTCNN: equalizing channel ranges", unit="nets"):
             arrays = equalize(net, arrays, activation_ranges(net, arrays, batches))
         ranges, clipped = {}, ""
         if self.config.mtcnn_range_clip > 0:
             ranges = {net: clipped_ranges(net, arrays, batches, self.config.mtcnn_range_clip)
-                      for net, batches in inputs.items()}
+                      for net, batches in progress(inputs.items(), "MTCNN: clipped int8 ranges", unit="nets")}
             clipped = (f"; int8 ranges leave {self.config.mtcnn_range_clip:g} of these values out at each end "
                        "(edgeface.converters.clipped_ranges)")
 
@@ -131,14 +137,15 @@ class Exporter:
 
         for (width, height), levels in levels_by_size.items():
             self.log(f"P-Net {width}x{height}: {len(levels)} pyramid levels")
-            for (level_h, level_w), samples in sorted(levels.items(), reverse=True):
+            for (level_h, level_w), samples in progress(sorted(levels.items(), reverse=True),
+                                                        f"P-Net {width}x{height}: pyramid levels", unit="levels"):
                 model = mtcnn_models.build_export_net("pnet", arrays, level_h, level_w)
                 self.export_variants("pnet", fixed_batch(model), f"pnet_{level_h}x{level_w}", samples,
                                      MTCNN_PREPROCESSING,
                                      describe(self.config.calibration, f"{width}x{height} frames, pyramid level "
                                                                        f"{level_h}x{level_w} ({len(samples)} levels)"
                                                                        f"; {EQUALIZED}{clipped}"),
-                                     int8_net("pnet", level_h, level_w))
+                                     int8_net("pnet", level_h, level_w), show_progress=False)
         dynamic = mtcnn_models.build_export_net("pnet", arrays)
         self.write_model("pnet_dynamic", "fp32", convert(fixed_batch(dynamic), "fp32"), "pnet_dynamic",
                          MTCNN_PREPROCESSING, None)
@@ -152,16 +159,12 @@ class Exporter:
                                  int8_net(role))
 
     # --- FaceNet -------------------------------------------------------------------------------
-    def export_facenet(self) -> bool:
+    def export_facenet(self) -> None:
         if self.config.onnx is not None:
             return self.export_facenet_from_onnx(self.config.onnx)
         from edgeface.detector import FloatDetector
         from edgeface.models.facenet import INPUT_SIZE, PREPROCESSING, FloatFaceNet, build_nns2
-        from edgeface.weights import WEIGHTS_DIR, checked_path, recorded_sums
-
-        if not (WEIGHTS_DIR / "nns2_facenet.weights.h5").is_file():
-            self.log("NNS2 FaceNet: no shipped float weights yet (edgeface/weights/nns2_facenet.weights.h5); skipped")
-            return False
+        from edgeface.weights import checked_path, recorded_sums
         from tensorflow import keras
 
         model = build_nns2()
@@ -173,14 +176,14 @@ class Exporter:
         float_facenet = FloatFaceNet()
         self.facenet_reference = lambda faces: float_facenet.embed(faces)
         self.facenet_input_size = INPUT_SIZE
-        names = draw(self.root, self.config.calibration)
-        samples = facenet_inputs(self.root, names, FloatDetector(self.cascade))
+        with stage(f"FaceNet calibration: faces of {self.config.calibration.images} LFW images"):
+            names = draw(self.root, self.config.calibration)
+            samples = facenet_inputs(self.root, names, FloatDetector(self.cascade))
         preprocessing = PREPROCESSING + "; output: the raw 128-D embedding, L2-normalise it"
         calibration = describe(self.config.calibration, f"{len(samples)} aligned faces")
         self.export_variants("facenet", fixed_batch(model), "facenet", samples, preprocessing, calibration)
         if self.config.qat is not None and {"int8", "edgetpu"} & set(self.config.variants):
             self.export_facenet_qat(model, samples, preprocessing, calibration)
-        return True
 
     def export_facenet_qat(self, model, samples: np.ndarray, preprocessing: str, calibration: str) -> None:
         """Replace the post-training int8/edgetpu FaceNet by quantization-aware-trained ones; the post-training
@@ -210,7 +213,7 @@ class Exporter:
                 if variant == "edgetpu":
                     entry.edgetpu = compile_edgetpu(self.out / entry.file)
 
-    def export_facenet_from_onnx(self, onnx_path: Path) -> bool:
+    def export_facenet_from_onnx(self, onnx_path: Path) -> None:
         """FaceNet from an ONNX file: onnx2tf → SavedModel → the same variants, measured against the SavedModel."""
         import tempfile
 
@@ -238,7 +241,6 @@ class Exporter:
                                  describe(self.config.calibration, f"{len(samples)} aligned faces"))
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        return True
 
     # --- agreement with the float reference ------------------------------------------------------
     def agreement_images(self) -> list[np.ndarray]:
@@ -249,7 +251,7 @@ class Exporter:
         step = max(1, len(names) // max(1, self.config.agreement_images))
         return [read_rgb(self.root / lfw.IMAGES_SUBDIR / n) for n in names[::step][: self.config.agreement_images]]
 
-    def measure(self, has_facenet: bool) -> None:
+    def measure(self) -> None:
         """Record, per variant, detector agreement (LFW pair images) and embedding cosine vs float."""
         from edgeface.agreement import detector_agreement
         from edgeface.models.mtcnn import KerasMtcnnNets
@@ -259,19 +261,19 @@ class Exporter:
         images = self.agreement_images()
         float_nets = KerasMtcnnNets()
         draft = Manifest(models=self.entries)
-        for variant in self.config.variants:
-            if variant == "edgetpu":
-                continue  # same graph as int8 with uint8 I/O; its numbers are int8's (and the TPU's own, when compiled)
+        # edgetpu: same graph as int8 with uint8 I/O; its numbers are int8's (and the TPU's own, when compiled)
+        measured = [variant for variant in self.config.variants if variant != "edgetpu"]
+        for variant in progress(measured, f"agreement with float on {len(images)} LFW pair images",
+                                unit="variants"):
             nets = TfliteMtcnnNets(self.out, variant, draft)
             result = detector_agreement(images, float_nets, nets, self.cascade)
             self.log(f"MTCNN {variant} vs float: {json.dumps(result)}")
             for entry in self.entries:
                 if entry.variant == variant and entry.role in ("pnet", "rnet", "onet"):
                     entry.accuracy = {"mtcnn_cascade_vs_float": result}
-            if has_facenet:
-                entry = draft.find("facenet", variant)
-                entry.accuracy["embedding_vs_float"] = self.facenet_agreement(entry)
-                self.log(f"FaceNet {variant} vs float: {json.dumps(entry.accuracy['embedding_vs_float'])}")
+            entry = draft.find("facenet", variant)
+            entry.accuracy["embedding_vs_float"] = self.facenet_agreement(entry)
+            self.log(f"FaceNet {variant} vs float: {json.dumps(entry.accuracy['embedding_vs_float'])}")
 
     def agreement_set(self) -> tuple[np.ndarray, np.ndarray]:
         """The agreement images' aligned faces (float cascade, central face) and the float reference's unit
@@ -308,6 +310,74 @@ class Exporter:
                                     "thresholds": list(self.cascade.thresholds)})
         atomic_write_text(self.out / MANIFEST_NAME, manifest.to_json())
         return manifest
+
+
+class ConvertError(ValueError):
+    """A conversion that cannot produce everything it was asked for (refused before or instead of a partial folder)."""
+
+
+LOG_NAME = "convert.log"
+
+
+def convert_models(config: ConvertConfig) -> Manifest:
+    """Every model asked for, or none: files are written into `<out>.incomplete/` and that folder replaces
+    `<out>` only once the manifest is written. On failure the staging folder stays, with its log, and `<out>`
+    is left as it was. TensorFlow/converter chatter goes to `<out>/convert.log`; the terminal shows progress."""
+    final = Path(config.out_dir)
+    if final.exists() and (not final.is_dir() or (any(final.iterdir()) and not (final / MANIFEST_NAME).is_file())):
+        raise ConvertError(f"{final} exists and is not a models folder written by `edgeface convert` (no "
+                           f"{MANIFEST_NAME}); choose another --out or remove it")
+    if config.onnx is None:  # before minutes of MTCNN export: the FaceNet asked for must exist and be intact
+        from edgeface.weights import checked_path
+
+        checked_path("nns2_facenet.weights.h5")
+    staging = final.with_name(final.name + ".incomplete")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        with quiet_terminal(staging / LOG_NAME):
+            exporter = Exporter(config, staging)
+            exporter.export_mtcnn()
+            exporter.export_facenet()
+            exporter.measure()
+            # the NNS2's LFW thresholds do not describe an imported model: its folder gets none until measured
+            manifest = exporter.write_manifest({} if config.onnx else operating_point())
+    except Exception as error:
+        raise ConvertError(f"{error} (nothing was published to {final}; the partial output and the log are in "
+                           f"{staging})") from error
+    publish(staging, final)
+    return manifest
+
+
+def summary_table(manifest: Manifest) -> str:
+    """Size per (network, variant) with its measured agreement with float: MTCNN recall of float faces and
+    landmark error on the agreement images, FaceNet mean cosine to the float embedding."""
+    sizes: dict[tuple[str, str], int] = {}
+    agreement: dict[tuple[str, str], str] = {}
+    for entry in manifest.models:
+        key = (entry.role.replace("_dynamic", ""), entry.variant)
+        sizes[key] = sizes.get(key, 0) + entry.bytes
+        cascade = entry.accuracy.get("mtcnn_cascade_vs_float")
+        embedding = entry.accuracy.get("embedding_vs_float")
+        if cascade:
+            agreement[key] = (f"cascade recall {100 * cascade['recall']:.2f}%, landmarks "
+                              f"{cascade['mean_landmark_error_px']:.2f} px")
+        elif embedding:
+            agreement[key] = f"cosine to float {embedding['mean_cosine']:.5f} (min {embedding['min_cosine']:.4f})"
+    rows = [f"{'model':8s} {'variant':8s} {'size':>11s}  agreement with float"]
+    rows += [f"{role:8s} {variant:8s} {size / 1024:7.1f} KiB  {agreement.get((role, variant), '')}"
+             for (role, variant), size in sorted(sizes.items())]
+    return "\n".join(rows)
+
+
+def publish(staging: Path, final: Path) -> None:
+    """Replace `final` by the complete `staging` folder (two renames; the old folder is removed last)."""
+    old = final.with_name(final.name + ".replaced")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    staging.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def fixed_batch(model):

@@ -11,6 +11,7 @@ import numpy as np
 from edgeface import lfw, protocol
 from edgeface.embedders import Embedder, l2_normalize
 from edgeface.runtime.cascade import pick_face
+from edgeface.runtime.fileio import portable_path
 from edgeface.runtime.images import ImageError, read_rgb
 
 MISSING_DISTANCE = 4.0  # squared distance given to a pair whose image had no face: the farthest possible
@@ -139,7 +140,7 @@ def run_eval(root: Path, embedder_name: str, flip: bool = True, max_pairs_per_fo
         curves[f"{embedder_name} + flip"] = verify(pairs, embedded, flip=True)
     faces = len(names) - len(embedded.missing)
     report = {
-        "lfw_root": str(root),
+        "lfw_root": portable_path(root),
         "pairs": len(pairs),
         "images": len(names),
         "images_without_face": len(embedded.missing),
@@ -196,7 +197,7 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
             results[key] = {**curves[key].summary(), "images_without_face": len(embedded.missing)}
     reference, deployed = "detector float + embedder float", f"detector {variant} + embedder {variant}"
     report = {
-        "lfw_root": str(root), "models_dir": str(models_dir), "variant": variant, "pairs": len(pairs),
+        "lfw_root": portable_path(root), "models_dir": portable_path(models_dir), "variant": variant, "pairs": len(pairs),
         "images": len(names), "flip": flip, "results": results, "timing": timings,
         "deployed_drop": {
             "accuracy_points": 100 * (results[reference]["accuracy_mean"] - results[deployed]["accuracy_mean"]),

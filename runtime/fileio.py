@@ -11,8 +11,21 @@ from pathlib import Path
 import numpy as np
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename over the target."""
+def portable_path(path: str | os.PathLike) -> str:
+    """A path as a committed report should record it: relative to the current folder when inside it, else just
+    its last component (e.g. the LFW root's name), never an absolute path of this machine."""
+    resolved = Path(path).resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return resolved.name
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int | None = None) -> None:
+    """Write to a temporary file in the same folder, fsync, then rename over the target.
+
+    The file keeps the mode of the file it replaces; a new one gets `mode` (e.g. 0o600 for biometric data), or
+    what a plain open() would give when `mode` is None. The temporary file is 0600 until then."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -21,17 +34,21 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the mode a plain open() would
+        if path.exists():
+            mode = path.stat().st_mode & 0o7777
+        elif mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(temp, mode)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: str | os.PathLike, text: str, mode: int | None = None) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), mode)
 
 
 def atomic_write_json(path: str | os.PathLike, obj) -> None:

@@ -27,7 +27,7 @@ from edgeface import lfw  # noqa: E402
 from edgeface.agreement import (InputsRounded, detection_agreement, jpeg_reencoded,  # noqa: E402
                                 shift_faces_back, shifted_one_pixel)
 from edgeface.runtime.cascade import CascadeConfig, detect_faces  # noqa: E402
-from edgeface.runtime.fileio import atomic_write_json  # noqa: E402
+from edgeface.runtime.fileio import atomic_write_json, portable_path  # noqa: E402
 from edgeface.runtime.images import read_rgb  # noqa: E402
 
 
@@ -72,7 +72,7 @@ def main() -> int:
             found[label].append(run(image))
     reference = found.pop("float")
     report = {
-        "lfw_root": str(root), "models_dir": str(args.models), "images": len(names),
+        "lfw_root": portable_path(root), "models_dir": portable_path(args.models), "images": len(names),
         "reference": "float MTCNN on the original images",
         "agreement_with_reference": {key: detection_agreement(reference, faces) for key, faces in found.items()},
         "seconds": round(time.time() - start, 1),

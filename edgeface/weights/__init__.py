@@ -40,7 +40,10 @@ def checked_path(name: str) -> Path:
         raise WeightsError(f"{name} is not listed in {WEIGHTS_DIR / 'SHA256SUMS'}")
     if not path.is_file():
         raise WeightsError(f"shipped weights file {path} is missing (a broken install or checkout?)")
-    actual = sha256_file(path)
+    try:
+        actual = sha256_file(path)
+    except OSError as error:
+        raise WeightsError(f"shipped weights file {path} cannot be read ({error.strerror or error})") from None
     if actual != expected:
         raise WeightsError(f"{path}: sha256 {actual} does not match the recorded {expected}")
     return path
