@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from edgeface.console import quiet_terminal
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="FaceNet + MTCNN for door locks: float reference, evaluation, conversion, runtime.")
 
@@ -32,7 +34,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from edgeface.weights import WeightsError
 
     return (LfwError, ImageError, ModelError, ManifestError, ActionError, OnnxImportError, QatUnavailable,
-            WeightsError, FileNotFoundError, ValueError)
+            WeightsError, ValueError, OSError)  # OSError: full disk, permissions, missing files
 
 
 def guarded(function):
@@ -89,17 +91,18 @@ def eval_command(
     import json
 
     from edgeface.evaluate import run_compare, run_eval
-    from edgeface.runtime.fileio import atomic_write_json
+    from edgeface.runtime.fileio import atomic_write_json, portable_path
     from edgeface.lfw import locate_lfw
     from edgeface.protocol import plot_roc
 
     root = locate_lfw(lfw_root)
-    if compare:
-        report, curves = run_compare(root, models, variant, flip=flip)
-    else:
-        report, curves = run_eval(root, embedder, flip=flip, max_pairs_per_fold=max_pairs_per_fold)
+    with quiet_terminal(out.with_suffix(".log")):
+        if compare:
+            report, curves = run_compare(root, models, variant, flip=flip)
+        else:
+            report, curves = run_eval(root, embedder, flip=flip, max_pairs_per_fold=max_pairs_per_fold)
     roc = roc or out.with_suffix(".png")
-    report["roc_png"] = str(roc)
+    report["roc_png"] = portable_path(roc)
     plot_roc(curves, roc, title=f"LFW ROC, {report['pairs']} pairs")
     atomic_write_json(out, report)
     for label, result in report["results"].items():
@@ -254,7 +257,7 @@ def convert(
 ) -> None:
     """Export MTCNN (+ the NNS2 FaceNet) to TFLite; fp32 is always written as the reference. Writes manifest.json."""
     from edgeface.calibration.lfw_sets import CalibrationConfig
-    from edgeface.converters.export import ConvertConfig, Exporter, operating_point
+    from edgeface.converters.export import LOG_NAME, ConvertConfig, convert_models, summary_table
     from edgeface.converters.qat import QatConfig
 
     if from_onnx is not None:  # check before minutes of MTCNN export
@@ -287,19 +290,9 @@ def convert(
                            agreement_images=agreement_images, lfw_root=lfw_root, onnx=from_onnx,
                            qat=QatConfig(steps=qat_steps) if qat else None, qat_images=qat_images,
                            mtcnn_range_clip=mtcnn_range_clip)
-    exporter = Exporter(config, log=typer.echo)
-    exporter.export_mtcnn()
-    has_facenet = exporter.export_facenet()
-    exporter.measure(has_facenet)
-    # the NNS2's LFW thresholds do not describe an imported model: its folder gets none until measured
-    manifest = exporter.write_manifest({} if from_onnx else operating_point())
-    total = {}
-    for entry in manifest.models:
-        total.setdefault((entry.role.replace("_dynamic", ""), entry.variant), 0)
-        total[(entry.role.replace("_dynamic", ""), entry.variant)] += entry.bytes
-    for (role, variant), size in sorted(total.items()):
-        typer.echo(f"{role:8s} {variant:8s} {size / 1024:9.1f} KiB")
-    typer.echo(f"wrote {len(manifest.models)} models and {out / 'manifest.json'}")
+    manifest = convert_models(config)
+    typer.echo(summary_table(manifest))
+    typer.echo(f"wrote {len(manifest.models)} models and {out / 'manifest.json'} (converter log: {out / LOG_NAME})")
 
 
 @app.command()
@@ -441,10 +434,12 @@ def train_run(
                          lfw_root=str(lfw_root) if lfw_root else None, warmup_steps=warmup_steps,
                          init_weights=str(init_weights) if init_weights else None, jitter=jitter,
                          mirror_fused_targets=mirror_fused_targets)
-    trainer = Trainer(config)
-    typer.echo(f"{len(trainer.data)} crops ({trainer.data.removed_duplicates} LFW near-duplicates removed), "
-               f"{trainer.data.num_classes} identities, {trainer.total_steps} steps")
-    typer.echo(str(trainer.run(resume=resume)))
+    with quiet_terminal(out / "train.log"):
+        trainer = Trainer(config)
+        typer.echo(f"{len(trainer.data)} crops ({trainer.data.removed_duplicates} LFW near-duplicates removed), "
+                   f"{trainer.data.num_classes} identities, {trainer.total_steps} steps", err=True)
+        result = trainer.run(resume=resume)
+    typer.echo(str(result))
 
 
 @app.command("export-embeddings")
@@ -459,7 +454,8 @@ def export_embeddings_command(
     """Embed the central face of every image of a labelled folder (facenet's export_embeddings); resumable."""
     from edgeface.export_embeddings import export_embeddings
 
-    counts = export_embeddings(folder, out, _pipeline(models, variant, embedder))
+    with quiet_terminal(out.with_suffix(".log")):
+        counts = export_embeddings(folder, out, _pipeline(models, variant, embedder))
     typer.echo(" ".join(f"{k}={v}" for k, v in counts.items()) + f" -> {out}")
 
 
@@ -580,17 +576,22 @@ def lock_enroll(
     variant: Optional[str] = VariantOption,
     min_face_px: float = typer.Option(60.0, help="quality: shortest face side in pixels"),
     min_sharpness: float = typer.Option(15.0, help="quality: variance of the Laplacian of the aligned face"),
+    add: bool = typer.Option(False, "--add", help="NAME is enrolled already: add these shots to theirs"),
+    replace: bool = typer.Option(False, "--replace", help="NAME is enrolled already: replace their shots"),
 ) -> None:
-    """Enrol NAME from photos or a camera: keeps the sharpest good single-face shots, says why others were refused."""
+    """Enrol NAME from photos or a camera: keeps the sharpest good single-face shots, says why others were refused.
+    The shots must look like one person (and like NAME's enrolled shots with --add)."""
     from edgeface.runtime.frames import open_frames
-    from edgeface.runtime.gallery import open_or_new
-    from edgeface.runtime.lock import QualityConfig, collect_enrolment
+    from edgeface.runtime.gallery import normalise_name
+    from edgeface.runtime.lock import QualityConfig, collect_enrolment, enrol
 
     if images is None and camera is None:
         fail("give --images DIR or --camera N")
+    if add and replace:
+        fail("give --add or --replace, not both")
+    name = normalise_name(name)  # refuse a bad name before minutes of camera work
     path = _gallery_path(gallery)
     pipeline = _pipeline(models, variant)
-    book = open_or_new(path, pipeline.model_id, pipeline.embedder.dim)
     frames = open_frames(camera=camera, images=images)
     result = collect_enrolment(frames, pipeline, shots, QualityConfig(min_face_px=min_face_px,
                                                                        min_sharpness=min_sharpness),
@@ -599,10 +600,10 @@ def lock_enroll(
         typer.echo(f"refused {label}: {reason}", err=True)
     if len(result.embeddings) == 0:
         fail(f"no usable shot of {name} ({len(result.rejected)} refused); nothing enrolled", code=1)
-    book.add(name, result.embeddings, result.sources)
-    book.save(path)
+    person = enrol(path, name, result, pipeline, mode="add" if add else "replace" if replace else "new")
     note = "" if len(result.embeddings) >= shots else f" (only {len(result.embeddings)} of {shots} wanted)"
-    typer.echo(f"enrolled {name}: {len(result.embeddings)} shots{note}, {len(result.rejected)} refused -> {path}")
+    typer.echo(f"enrolled {name}: {len(result.embeddings)} shots{note}, {len(result.rejected)} refused; "
+               f"{len(person.embeddings)} shots in the gallery -> {path}")
 
 
 @lock_app.command("list")
@@ -620,14 +621,11 @@ def lock_list(gallery: Optional[Path] = GalleryOption) -> None:
 @lock_app.command("remove")
 @guarded
 def lock_remove(name: str = typer.Argument(...), gallery: Optional[Path] = GalleryOption) -> None:
-    """Remove NAME from the gallery (atomic rewrite)."""
-    from edgeface.runtime.gallery import load_gallery
+    """Remove NAME from the gallery (atomic rewrite under the gallery lock; a running lock sees it within ~1 s)."""
+    from edgeface.runtime.lock import remove
 
-    path = _gallery_path(gallery)
-    book = load_gallery(path)
-    book.remove(name)
-    book.save(path)
-    typer.echo(f"removed {name}; {len(book.people)} people left")
+    left = remove(_gallery_path(gallery), name)
+    typer.echo(f"removed {name}; {left} people left")
 
 
 @lock_app.command("run")
@@ -646,37 +644,41 @@ def lock_run(
     relock: float = typer.Option(5.0, help="seconds until the door locks again"),
     threshold: Optional[float] = typer.Option(None, help="Euclidean threshold (default: LFW operating point at FAR=1e-3)"),
     action: str = typer.Option("print", help="print (dry run) | command:CMD | gpio:PIN"),
-    audit: Path = typer.Option(Path("audit.jsonl"), help="append-only JSON-lines decision log"),
+    action_timeout: float = typer.Option(5.0, help="command: action: seconds before the command is killed"),
+    audit: Path = typer.Option(Path("audit.jsonl"), help="append-only JSON-lines decision log (rotated at 10 MB)"),
     threads: int = typer.Option(1, help="interpreter threads"),
     report: Optional[Path] = typer.Option(None, help="write run statistics (and RSS, stage latency) as JSON"),
 ) -> None:
-    """Run the lock: detect → align → embed → nearest enrolled person → k-of-n decision → action + audit."""
+    """Run the lock: detect → align → embed → nearest enrolled person → k-of-n decision → action + audit.
+    Relocks on start and on every exit; `lock enroll/remove` apply while it runs (SIGHUP: reload at once)."""
     import json
 
     from edgeface.runtime.actions import AuditLog, make_action
     from edgeface.runtime.frames import open_frames
-    from edgeface.runtime.gallery import check_model, load_gallery
-    from edgeface.runtime.lock import LockConfig, run_lock
+    from edgeface.runtime.gallery import load_gallery
+    from edgeface.runtime.lock import LockConfig, Stopped, serve
     from edgeface.runtime.resources import peak_rss_mb, rss_mb
+    from edgeface.runtime.fileio import portable_path
 
-    config = LockConfig(k=k, n=n, window_s=window, relock_s=relock, threshold=threshold)
+    config = LockConfig(k=k, n=n, window_s=window, relock_s=relock, threshold=threshold)  # validates the values
+    frames = open_frames(camera=camera, video=video, images=images, fps=fps)
+    door = make_action(action, action_timeout)
     path = _gallery_path(gallery)
-    book = load_gallery(path)
-    if not book.people:
+    if not load_gallery(path).people:
         fail(f"{path}: nobody is enrolled")
     pipeline = _pipeline(models, variant, threads=threads)
-    check_model(book, pipeline.model_id, path)
-    frames = open_frames(camera=camera, video=video, images=images, fps=fps)
-    door, log = make_action(action), AuditLog(audit)
+    log = AuditLog(audit)
     rss_start = rss_mb()
     try:
-        stats = run_lock(frames, pipeline, book, config, door, log, keep_stage_times=report is not None)
+        stats = serve(frames, pipeline, path, config, door, log, keep_stage_times=report is not None)
+    except Stopped as signal_name:
+        fail(f"stopped by {signal_name}; the door was relocked", code=143)
     finally:
-        door.close()
         log.close()
     summary = {k: v for k, v in vars(stats).items() if k != "stage_ms"}
     summary.update({"rss_mb_start": rss_start, "rss_mb_end": rss_mb(), "rss_mb_peak": peak_rss_mb(),
-                    "pipeline": pipeline.description, "threshold": pipeline.threshold(config.threshold, strict=True)})
+                    "pipeline": {**pipeline.description, "models": portable_path(pipeline.description["models"])},
+                    "threshold": pipeline.threshold(config.threshold, strict=True)})
     if report is not None:
         import numpy as np
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from edgeface import lfw
 from edgeface.runtime.frames import Frame
+from edgeface.runtime.actions import Door
 from edgeface.runtime.gallery import Gallery
 from edgeface.runtime.images import read_rgb
 from edgeface.runtime.lock import LockConfig, collect_enrolment, run_lock
@@ -39,8 +40,9 @@ class MemoryAudit:
     def __init__(self) -> None:
         self.records: list[dict] = []
 
-    def write(self, record: dict) -> None:
+    def write(self, record: dict, sync: bool = False) -> bool:
         self.records.append(record)
+        return True
 
 
 class SilentAction:
@@ -48,6 +50,9 @@ class SilentAction:
         pass
 
     def relock(self) -> None:
+        pass
+
+    def close(self) -> None:
         pass
 
 
@@ -88,7 +93,11 @@ def run_scenario(root: Path, pipeline: FacePipeline, config: ScenarioConfig = Sc
             frame_visit[index] = v
             frames.append(Frame(index, 10.0 * v + 0.2 * j, door_frame([image(name, file)], rng), f"{name}/{file}"))
     audit = MemoryAudit()
-    stats = run_lock(frames, pipeline, gallery, lock, SilentAction(), audit)
+    door = Door(SilentAction(), audit)
+    try:
+        stats = run_lock(frames, pipeline, gallery, lock, door, audit)
+    finally:
+        door.close("scenario end")
 
     unlocked = {}
     for record in audit.records:

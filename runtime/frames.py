@@ -50,12 +50,16 @@ def capture_frames(capture, label: str, live: bool, max_failures: int = 50) -> I
         raise ImageError(f"{label}: cannot open (missing file, or no such camera)")
     fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
     fps = fps if 0 < fps < 1000 else 10.0
+    expected = 0 if live else int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)  # the container's count, if any
     start, index, failures = time.monotonic(), 0, 0
     try:
         while True:
             ok, image = capture.read()
             if not ok or image is None:
                 if not live:
+                    if index < expected - 1:  # counts can be off by one; a corrupt file stops far earlier
+                        raise ImageError(f"{label}: could not decode frame {index} of {expected} (corrupt video); "
+                                         f"stopped after {index} frames")
                     return  # end of file
                 failures += 1
                 if failures >= max_failures:
@@ -75,6 +79,8 @@ def capture_frames(capture, label: str, live: bool, max_failures: int = 50) -> I
 
 def open_frames(camera: int | None = None, video: Path | None = None, images: Path | None = None,
                 fps: float = 5.0) -> Iterator[Frame]:
+    if not (0 < fps < float("inf")):
+        raise ValueError(f"--fps must be a finite number > 0 (got {fps!r})")
     chosen = [x is not None for x in (camera, video, images)]
     if sum(chosen) != 1:
         raise ValueError("give exactly one of --camera N, --video FILE, --images DIR")

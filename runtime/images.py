@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import cv2
-import numpy as np
+MAX_PIXELS = 24_000_000  # a 6000x4000 camera photo: 72 MB decoded, what a 4 GB Pi can spare
+# OpenCV checks this limit against the image header, before it allocates anything (read once, at the first
+# decode; every decode in edgeface goes through this module, so it is set before that).
+os.environ["OPENCV_IO_MAX_IMAGE_PIXELS"] = str(MAX_PIXELS)
 
-MAX_PIXELS = 64_000_000  # refuse decompression bombs before they eat a Pi's memory
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 
 
 class ImageError(ValueError):
@@ -33,7 +36,10 @@ def decode_rgb(data: np.ndarray | bytes, label: str = "image") -> np.ndarray:
         raise ImageError(f"{label}: no image data")
     try:
         image = cv2.imdecode(buffer, cv2.IMREAD_COLOR)  # grey, alpha, CMYK and 16-bit → 8-bit BGR
-    except cv2.error:
+    except cv2.error as error:
+        if "MAX_IMAGE_PIXELS" in str(error):
+            raise ImageError(f"{label}: image too large (its header says over {MAX_PIXELS:,} pixels; refused "
+                             "before decoding)") from None
         image = None
     if image is None:
         raise ImageError(f"{label}: not a readable image (corrupt or unsupported format)")

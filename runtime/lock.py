@@ -1,10 +1,14 @@
-"""The door lock: enrolment with quality checks, and the frame loop that decides when to unlock.
+"""The door lock: enrolment with quality and consistency checks, and the frame loop that decides when to unlock.
 
 Decision rule (why): one frame can match by chance, so the lock opens only when the same enrolled person is
 the nearest match, under the threshold, in `k` of the last `n` frames seen within `window_s` seconds. The
 threshold is the model's LFW operating point at FAR = 1e-3 (one false accept in a thousand impostor pairs per
 frame, then multiplied down by the k-of-n rule). After an unlock the door relocks after `relock_s` seconds,
 and nobody can re-trigger it while it is open.
+
+Fail-safe behaviour (why): the loop relocks on start and on every way out, the gallery is re-read when it
+changes (a removed person is refused within about a second), and the strike is driven through
+`actions.Door`, which records every unlock before acting and never blocks the loop.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ import numpy as np
 
 from edgeface.runtime.cascade import Face
 from edgeface.runtime.frames import Frame, is_dead_frame
-from edgeface.runtime.gallery import Gallery
+from edgeface.runtime.actions import Door
+from edgeface.runtime.gallery import Gallery, GalleryError, GalleryWatcher
 from edgeface.runtime.pipeline import FacePipeline
 from edgeface.runtime.resources import rss_mb
 
@@ -91,7 +96,41 @@ def collect_enrolment(frames: Iterable[Frame], pipeline: FacePipeline, shots: in
                        [label for _, label, _ in kept], rejected)
 
 
+def check_consistency(embeddings: np.ndarray, sources: list[str], threshold: float,
+                      existing: np.ndarray | None = None) -> None:
+    """Refuse an enrolment whose shots do not look like one person: a shot whose median distance to the other
+    shots (and, when adding, to the person's enrolled shots) is at or over the lock's threshold is someone else
+    (e.g. one photo of another person in the folder), and would let that person in."""
+    reference = embeddings if existing is None or len(existing) == 0 else np.concatenate([embeddings, existing])
+    if len(reference) < 2:
+        return
+    distances = np.linalg.norm(embeddings[:, None] - reference[None], axis=2)
+    outliers = []
+    for row, source in enumerate(sources):
+        median = float(np.median(np.delete(distances[row], row)))  # column `row` is the shot itself
+        if median >= threshold:
+            outliers.append(f"{source} (median distance {median:.3f} to the other shots, threshold {threshold:.3f})")
+    if outliers:
+        raise GalleryError("these shots do not look like the same person as the others: " + "; ".join(outliers) +
+                           ". Remove them (or check the folder) and enrol again")
+
+
 # --- decisions ---------------------------------------------------------------------------------------------
+def _finite_positive(name: str, value: float) -> None:
+    if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0 (got {value!r})")
+
+
+MAX_THRESHOLD = 2.0  # unit vectors are at most 2 apart: a threshold of 2 or more matches every face
+
+
+def check_threshold(threshold: float, source: str = "--threshold") -> float:
+    if not (np.isfinite(threshold) and 0.0 < threshold < MAX_THRESHOLD):
+        raise ValueError(f"{source} must be between 0 and {MAX_THRESHOLD:g} (Euclidean distance of unit vectors; "
+                         f"got {threshold!r})")
+    return float(threshold)
+
+
 @dataclass(frozen=True)
 class LockConfig:
     k: int = 3  # matching frames needed ...
@@ -101,8 +140,12 @@ class LockConfig:
     threshold: float | None = None  # Euclidean; default: the model's LFW threshold at FAR = 1e-3
 
     def __post_init__(self) -> None:
-        if not 1 <= self.k <= self.n:
-            raise ValueError(f"need 1 <= k <= n (got k={self.k}, n={self.n})")
+        if not (isinstance(self.k, int) and isinstance(self.n, int) and 1 <= self.k <= self.n):
+            raise ValueError(f"need whole numbers 1 <= k <= n (got k={self.k}, n={self.n})")
+        _finite_positive("--window", self.window_s)
+        _finite_positive("--relock", self.relock_s)
+        if self.threshold is not None:
+            check_threshold(self.threshold)
 
 
 class DecisionTracker:
@@ -133,16 +176,20 @@ class RunStats:
     several_faces: int = 0
     matches: int = 0
     unlocks: int = 0
+    unlocks_refused_unrecorded: int = 0  # the rule was met but the audit could not record it: no unlock
     unlock_people: dict = field(default_factory=dict)
-    action_errors: int = 0
+    gallery_reloads: int = 0
     stage_ms: dict = field(default_factory=lambda: {"detect": [], "embed": []})
     rss_mb: dict = field(default_factory=dict)  # frame number -> resident memory, every `rss_every` frames
 
 
-def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery, config: LockConfig,
-             action, audit, keep_stage_times: bool = False, rss_every: int = 1000) -> RunStats:
-    """The lock loop. Never raises for a bad frame or a failing action: they are logged and counted."""
-    threshold = pipeline.threshold(config.threshold, strict=True)
+def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery | GalleryWatcher, config: LockConfig,
+             door: Door, audit, keep_stage_times: bool = False, rss_every: int = 1000) -> RunStats:
+    """The lock loop. Never raises for a bad frame or a failing action: they are logged and counted. A
+    `GalleryWatcher` is polled every frame, so gallery changes apply while the loop runs. The caller relocks
+    on start and exit (`Door.start` / `Door.close`)."""
+    threshold = check_threshold(pipeline.threshold(config.threshold, strict=True), "the operating threshold")
+    watcher = gallery if isinstance(gallery, GalleryWatcher) else None
     tracker, stats = DecisionTracker(config), RunStats()
     unlocked_until: float | None = None
     for frame in frames:
@@ -150,9 +197,17 @@ def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery, 
         if stats.frames % rss_every == 0:
             stats.rss_mb[stats.frames] = rss_mb()
         now = frame.time
+        if watcher is not None:
+            change = watcher.poll()
+            if change is not None:
+                stats.gallery_reloads += 1
+                tracker.reset()  # votes cast against the old gallery do not count
+                audit.write({"frame": frame.index, "time": round(now, 3), "action": "gallery",
+                             "result": change, "people": len(watcher.gallery.people)}, sync=True)
+        people = watcher.gallery if watcher is not None else gallery
         if unlocked_until is not None and now >= unlocked_until:
             unlocked_until = None
-            _act(action.relock, stats, audit, {"frame": frame.index, "time": round(now, 3), "action": "relock"})
+            door.relock(reason="timer", frame=frame.index, time=round(now, 3))
         if frame.image is None:
             stats.unreadable += 1
             audit.write({"frame": frame.index, "time": round(now, 3), "source": frame.label,
@@ -179,7 +234,7 @@ def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery, 
             stats.stage_ms["embed"].append(embed_ms)
         best_name, best_distance = None, float("inf")
         for vector in vectors:
-            name, distance = gallery.nearest(vector)
+            name, distance = people.nearest(vector)
             if distance < best_distance:
                 best_name, best_distance = name, distance
         person = best_name if best_distance < threshold else None
@@ -192,22 +247,77 @@ def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery, 
         record = {"frame": frame.index, "time": round(now, 3), "faces": len(faces), "person": person or "unknown",
                   "nearest": best_name, "distance": round(best_distance, 4), "votes": count,
                   "threshold": round(threshold, 4), "action": "none"}
-        if decided is not None:
-            record["action"] = "unlock"
+        if decided is None:
+            audit.write(record)
+            continue
+        tracker.reset()
+        if door.unlock(decided, record):
             unlocked_until = now + config.relock_s
             stats.unlocks += 1
             stats.unlock_people[decided] = stats.unlock_people.get(decided, 0) + 1
-            tracker.reset()
-            _act(lambda: action.unlock(decided), stats, audit, record)
         else:
-            audit.write(record)
+            stats.unlocks_refused_unrecorded += 1
     return stats
 
 
-def _act(call, stats: RunStats, audit, record: dict) -> None:
+class Stopped(Exception):
+    """SIGTERM (e.g. `systemctl stop`): end the loop through the same relocking exit as every other way out."""
+
+
+def serve(frames: Iterable[Frame], pipeline: FacePipeline, gallery_path, config: LockConfig, action, audit,
+          keep_stage_times: bool = False) -> RunStats:
+    """`lock run`: relock on start (the last run may have died with the door open), watch the gallery (SIGHUP
+    reloads it at once), run the loop, and relock on every way out — end of input, camera loss, SIGTERM,
+    Ctrl-C, an exception — recording each relock with its reason."""
+    import signal
+
+    watcher = GalleryWatcher(gallery_path, pipeline.model_id)
+    door = Door(action, audit)
+    door.start()
+
+    def stop(signum, _frame):
+        raise Stopped(signal.Signals(signum).name)
+
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, stop),
+                signal.SIGHUP: signal.signal(signal.SIGHUP, watcher.request_reload)}
+    reason = "exit"
     try:
-        call()
-    except Exception as error:  # an action failing (relay, script) must not stop the lock loop
-        stats.action_errors += 1
-        record = {**record, "action_error": str(error)}
-    audit.write(record)
+        return run_lock(frames, pipeline, watcher, config, door, audit, keep_stage_times)
+    except Stopped as signal_name:
+        reason = f"signal {signal_name}"
+        raise
+    except KeyboardInterrupt:
+        reason = "signal SIGINT"
+        raise
+    except BaseException as error:
+        reason = f"error: {error}"
+        raise
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        door.close(reason)
+
+
+def enrol(gallery_path, name: str, result: EnrolResult, pipeline: FacePipeline, mode: str = "new",
+          threshold: float | None = None):
+    """Add an enrolment to the gallery file under its lock: the shots must agree with each other (and with the
+    person's enrolled shots when adding); a name already enrolled needs mode "add" or "replace"."""
+    from edgeface.runtime.gallery import locked_gallery, normalise_name
+
+    name = normalise_name(name)
+    limit = check_threshold(pipeline.threshold(threshold, strict=True), "the operating threshold")
+    with locked_gallery(gallery_path, pipeline.model_id, pipeline.embedder.dim) as gallery:
+        existing = gallery.people.get(name)
+        check_consistency(result.embeddings, result.sources, limit,
+                          existing.embeddings if existing is not None and mode == "add" else None)
+        person = gallery.add(name, result.embeddings, result.sources, mode)
+    return person
+
+
+def remove(gallery_path, name: str) -> int:
+    """Remove a person under the gallery lock; the number of people left."""
+    from edgeface.runtime.gallery import locked_gallery
+
+    with locked_gallery(gallery_path) as gallery:
+        gallery.remove(name)
+        return len(gallery.people)

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 MANIFEST_NAME = "manifest.json"
+MAX_MANIFEST_BYTES = 4 * 2**20  # a conversion's manifest is ~100 KB; a larger file is refused before reading
 SCHEMA_VERSION = 1
 VARIANTS = ("fp32", "fp16", "dynamic", "int8", "edgetpu")
 
@@ -83,6 +84,8 @@ def _tensor(data: dict) -> TensorInfo:
 def parse_manifest(text: str, label: str = MANIFEST_NAME) -> Manifest:
     try:
         data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ManifestError(f"{label}: not an edgeface manifest (a JSON {type(data).__name__}, not an object)")
         if data.get("schema_version") != SCHEMA_VERSION:
             raise ManifestError(f"{label}: schema version {data.get('schema_version')} is not {SCHEMA_VERSION}")
         models = []
@@ -95,8 +98,10 @@ def parse_manifest(text: str, label: str = MANIFEST_NAME) -> Manifest:
                         created_by=data.get("created_by", ""), schema_version=data["schema_version"])
     except ManifestError:
         raise
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise ManifestError(f"{label}: not a valid edgeface manifest ({error})") from None
+    except RecursionError:
+        raise ManifestError(f"{label}: not an edgeface manifest (JSON nested too deeply)") from None
 
 
 def load_manifest(folder: str | Path, verify: bool = True) -> Manifest:
@@ -105,7 +110,15 @@ def load_manifest(folder: str | Path, verify: bool = True) -> Manifest:
     path = folder / MANIFEST_NAME
     if not path.is_file():
         raise ManifestError(f"{path}: no manifest; is {folder} a folder written by `edgeface convert`?")
-    manifest = parse_manifest(path.read_text(), str(path))
+    size = path.stat().st_size
+    if size > MAX_MANIFEST_BYTES:
+        raise ManifestError(f"{path}: {size:,} bytes is too large for a manifest (limit {MAX_MANIFEST_BYTES:,}); "
+                            "refused unread")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ManifestError(f"{path}: not a text manifest ({error})") from None
+    manifest = parse_manifest(text, str(path))
     if verify:
         for entry in manifest.models:
             model_path = folder / entry.file
@@ -115,3 +128,28 @@ def load_manifest(folder: str | Path, verify: bool = True) -> Manifest:
             if len(data) != entry.bytes or sha256_bytes(data) != entry.sha256:
                 raise ManifestError(f"{model_path}: sha256/size differ from the manifest (tampered or corrupt)")
     return manifest
+
+
+def checked_operating_point(point: dict, label: str = MANIFEST_NAME) -> dict:
+    """The manifest's operating point, trusted only as far as it can be checked.
+
+    Anyone who can write the models folder can edit manifest.json (the sha256 checks cover the model files, not
+    the thresholds): a threshold of 2.0 would let every stranger in, silently. So every threshold must lie in
+    (0, 2), and when the point names the shipped NNS2 weights (`weights_sha256`), its thresholds must be the
+    ones shipped with those weights in the installed package (edgeface/weights/operating_points.json)."""
+    thresholds = {k: v for k, v in point.items() if k.startswith("euclidean_threshold")}
+    for key, value in thresholds.items():
+        if not isinstance(value, (int, float)) or not 0.0 < float(value) < 2.0:
+            raise ManifestError(f"{label}: operating point {key} = {value!r} is outside (0, 2); refused")
+    weights = point.get("weights_sha256")
+    if weights:
+        from edgeface.weights import WEIGHTS_DIR, recorded_sums
+
+        shipped = json.loads((WEIGHTS_DIR / "operating_points.json").read_text()).get("nns2", {})
+        if weights == recorded_sums().get("nns2_facenet.weights.h5"):
+            edited = {k: v for k, v in thresholds.items() if shipped.get(k) != v}
+            if edited:
+                raise ManifestError(f"{label}: operating point {edited} differs from the one shipped with these "
+                                    f"weights ({ {k: shipped.get(k) for k in edited} }); the manifest was edited — "
+                                    "convert again")
+    return point

@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import cv2
 import numpy as np
 
 from edgeface.runtime.cascade import CascadeConfig, Detector, Face, pick_face
 from edgeface.runtime.images import ImageError
 
 MODELS_ENV = "EDGEFACE_MODELS"
+MAX_DETECT_PIXELS = 2_100_000  # 1920x1080 and smaller are searched as they are (a door camera: 640x480)
 
 
 class FaceDetector(Protocol):
@@ -43,7 +45,17 @@ class FacePipeline:
     description: dict = field(default_factory=dict)
 
     def detect(self, image: np.ndarray) -> list[Face]:
-        return self.detector.detect(image)
+        """Faces in image coordinates. A photo over MAX_DETECT_PIXELS is searched on an area-downscaled copy
+        (the P-Net pyramid of a 12 MP photo takes 1.3 GB); crops are still cut from the full image."""
+        height, width = image.shape[:2]
+        if height * width <= MAX_DETECT_PIXELS:
+            return self.detector.detect(image)
+        scale = (MAX_DETECT_PIXELS / (height * width)) ** 0.5
+        small = cv2.resize(image, (max(1, int(width * scale)), max(1, int(height * scale))),
+                           interpolation=cv2.INTER_AREA)
+        factor = np.array([width / small.shape[1], height / small.shape[0]], np.float32)
+        return [Face(box=face.box * np.tile(factor, 2), score=face.score, landmarks=face.landmarks * factor)
+                for face in self.detector.detect(small)]
 
     def embed_faces(self, image: np.ndarray, faces: list[Face]) -> np.ndarray:
         """L2-normalised embeddings of the given faces of one image, (N, dim)."""
@@ -53,7 +65,9 @@ class FacePipeline:
 
     def threshold(self, given: float | None = None, strict: bool = False) -> float:
         """`given`, else the LFW operating point (FAR = 1e-3 when `strict`, best accuracy otherwise)."""
-        chosen = given or ((self.threshold_far_1e3 or self.threshold_accuracy) if strict else self.threshold_accuracy)
+        if given is not None:  # an explicit 0.0 is a value (refused by the lock), not "not given"
+            return float(given)
+        chosen = (self.threshold_far_1e3 or self.threshold_accuracy) if strict else self.threshold_accuracy
         if chosen is None:
             raise ValueError("this models folder records no LFW operating point for its embedder (an ONNX import?): "
                              "measure one with `edgeface eval --compare` and pass --threshold")
@@ -94,7 +108,7 @@ def open_runtime(models_dir: str | os.PathLike, variant: str | None = None, num_
                  cascade: CascadeConfig | None = None, use_edgetpu: bool = True) -> FacePipeline:
     """The TFLite pipeline of a converted models folder (manifest and sha256 checked before anything runs)."""
     from edgeface.runtime import interpreter
-    from edgeface.runtime.manifest import load_manifest
+    from edgeface.runtime.manifest import checked_operating_point, load_manifest
     from edgeface.runtime.tflite_facenet import TfliteFaceNet
     from edgeface.runtime.tflite_mtcnn import TfliteMtcnnNets
 
@@ -108,7 +122,7 @@ def open_runtime(models_dir: str | os.PathLike, variant: str | None = None, num_
     camera = manifest.camera or {}
     config = cascade or CascadeConfig(min_face_size=float(camera.get("min_face_size", 20.0)),
                                       scale_factor=float(camera.get("scale_factor", 0.709)))
-    point = manifest.operating_point or {}
+    point = checked_operating_point(manifest.operating_point or {}, str(folder / "manifest.json"))
     float_entry = manifest.find("facenet", "fp32") or manifest.find("facenet", chosen)
     return FacePipeline(
         detector=Detector(nets, config), embedder=embedder,

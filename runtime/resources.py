@@ -17,5 +17,14 @@ def rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
+    """Peak resident set size of this process in MiB: Linux's VmHWM (ru_maxrss survives exec, so a child of a
+    big parent would report the parent's peak), else ru_maxrss."""
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 2**10, 1)
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)

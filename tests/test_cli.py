@@ -71,3 +71,53 @@ def test_convert_refuses_a_range_clip_that_is_not_a_small_fraction(tmp_path):
                          block_tensorflow=True, tmp_path=tmp_path)
         assert result.returncode == 2 and "--mtcnn-range-clip" in result.stderr, result.stderr
         assert not (tmp_path / "m").exists()
+
+
+def test_convert_refuses_missing_or_altered_weights_before_any_work(tmp_path):
+    """`convert` exits non-zero, in one line, and leaves no folder when the NNS2 weights it must export are
+    missing or altered (it used to print "skipped" and exit 0 with a folder the lock cannot run from)."""
+    import subprocess
+    import sys
+
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    from edgeface.weights import WEIGHTS_DIR
+
+    (weights / "SHA256SUMS").write_text((WEIGHTS_DIR / "SHA256SUMS").read_text())
+    code = ("import sys, pathlib, edgeface.weights as w\n"
+            f"w.WEIGHTS_DIR = pathlib.Path({str(weights)!r})\n"
+            "from edgeface.cli import app\n"
+            "app(['convert', '--int8', '--out', 'X'])")
+    for state in ("missing", "altered"):
+        if state == "altered":
+            (weights / "nns2_facenet.weights.h5").write_bytes(b"not the weights")
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert result.stderr.startswith("error: ") and "nns2_facenet.weights.h5" in result.stderr
+        assert ("missing" if state == "missing" else "does not match") in result.stderr
+        assert "Traceback" not in result.stderr
+        assert not (tmp_path / "X").exists() and not (tmp_path / "X.incomplete").exists()
+
+
+def test_convert_refuses_to_replace_a_folder_it_did_not_write(tmp_path):
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "holiday.jpg").write_bytes(b"precious")
+    result = run_cli("convert", "--int8", "--out", str(tmp_path / "photos"), cwd=tmp_path)
+    assert result.returncode == 2 and "not a models folder" in result.stderr
+    assert (tmp_path / "photos" / "holiday.jpg").read_bytes() == b"precious"
+
+
+def test_an_unreadable_weights_file_is_a_weights_error(tmp_path, monkeypatch):
+    """chmod 000 cannot be simulated as root (CI runs as root), so the read itself fails here."""
+    import pytest
+
+    from edgeface import weights
+
+    def denied(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    weights.checked_path.cache_clear()
+    monkeypatch.setattr(weights, "sha256_file", denied)
+    with pytest.raises(weights.WeightsError, match="cannot be read .Permission denied"):
+        weights.checked_path("nns2_facenet.weights.h5")
+    weights.checked_path.cache_clear()

@@ -19,7 +19,6 @@ from edgeface.runtime.gallery import Gallery, GalleryError, load_gallery
 from edgeface.runtime.lock import DecisionTracker, LockConfig, QualityConfig, face_quality
 from clirunner import run_runtime_cli
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 # --- decision rule -----------------------------------------------------------------------------------------
@@ -56,13 +55,20 @@ def unit_vectors(count: int, seed: int) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
+def save_signed(book: Gallery, path: Path) -> bytes:
+    """Save as the first enrolment does: the key is created (0600) beside the gallery."""
+    key = gallery_module.create_key(path)
+    book.save(path, key)
+    return key
+
+
 def test_gallery_round_trip_and_nearest(tmp_path):
     book = Gallery(model="abc")
     ann, bob = unit_vectors(3, 1), unit_vectors(2, 2)
     book.add("ann", ann, ["a1", "a2", "a3"])
     book.add("bob", bob, ["b1", "b2"])
     path = tmp_path / "gallery.json"
-    book.save(path)
+    save_signed(book, path)
     loaded = load_gallery(path)
     assert sorted(loaded.people) == ["ann", "bob"]
     np.testing.assert_allclose(loaded.people["ann"].embeddings, ann, atol=1e-6)
@@ -76,21 +82,21 @@ def test_truncated_tampered_and_newer_galleries_are_refused(tmp_path):
     book = Gallery(model="abc")
     book.add("ann", unit_vectors(2, 1), [])
     path = tmp_path / "gallery.json"
-    book.save(path)
+    key = save_signed(book, path)
     text = path.read_text()
     (tmp_path / "torn.json").write_text(text[: len(text) // 2])
     with pytest.raises(GalleryError, match="truncated"):
-        load_gallery(tmp_path / "torn.json")
+        load_gallery(tmp_path / "torn.json", key)
     data = json.loads(text)
     data["people"][0]["embeddings"][0][0] += 0.5
     (tmp_path / "edited.json").write_text(json.dumps(data))
-    with pytest.raises(GalleryError, match="checksum"):
-        load_gallery(tmp_path / "edited.json")
+    with pytest.raises(GalleryError, match="signature"):
+        load_gallery(tmp_path / "edited.json", key)
     data = json.loads(text)
     data["version"] = gallery_module.VERSION + 1
     (tmp_path / "newer.json").write_text(json.dumps(data))
-    with pytest.raises(GalleryError, match="newer"):
-        load_gallery(tmp_path / "newer.json")
+    with pytest.raises(GalleryError, match="version"):
+        load_gallery(tmp_path / "newer.json", key)
     with pytest.raises(GalleryError, match="another FaceNet"):
         gallery_module.open_or_new(path, "other-model", 128)
 
@@ -99,7 +105,7 @@ def test_a_failed_save_leaves_the_previous_gallery_intact(tmp_path, monkeypatch)
     path = tmp_path / "gallery.json"
     book = Gallery(model="abc")
     book.add("ann", unit_vectors(2, 1), [])
-    book.save(path)
+    key = save_signed(book, path)
     before = path.read_bytes()
     book.add("bob", unit_vectors(2, 2), [])
 
@@ -108,10 +114,10 @@ def test_a_failed_save_leaves_the_previous_gallery_intact(tmp_path, monkeypatch)
 
     monkeypatch.setattr(os, "replace", disk_full)
     with pytest.raises(OSError):
-        book.save(path)
+        book.save(path, key)
     monkeypatch.undo()
     assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["gallery.json"]  # no temporary file left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gallery.json", "gallery.json.key"]  # no temporary file
 
 
 # --- enrolment quality -------------------------------------------------------------------------------------
@@ -199,9 +205,11 @@ def test_lock_enrol_run_remove_without_tensorflow(models_dir, lfw_root, tmp_path
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["unlock_people"] == {"Colin Powell": 1}
     assert summary["unreadable"] == 1 and summary["dead"] == 1
-    assert events.read_text().splitlines() == ["unlock:Colin Powell", "relock:"]
+    # relock on start (fail safe), the unlock, its timed relock, relock on exit
+    assert events.read_text().splitlines() == ["relock:", "unlock:Colin Powell", "relock:", "relock:"]
     records = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert [r["action"] for r in records].count("unlock") == 1
+    assert [r["reason"] for r in records if r["action"] == "relock"] == ["start", "timer", "exit"]
     stranger = [r for r in records if r.get("frame") in range(5, 10) and "faces" in r]
     assert stranger and all(r["person"] == "unknown" for r in stranger)
 
@@ -230,14 +238,14 @@ def test_bad_frames_are_logged_and_the_loop_goes_on(models_dir, lfw_root, tmp_pa
     Image.fromarray(face[:, :, ::-1]).convert("CMYK").save(frames / "0105_cmyk.jpg")
     book = Gallery(model="whatever")
     book.add("someone", unit_vectors(1, 3), [])
-    book.save(tmp_path / "g.json")
+    key = save_signed(book, tmp_path / "g.json")
     common = ["--models", str(models_dir), "--gallery", str(tmp_path / "g.json"), "--audit", str(tmp_path / "a.jsonl")]
     result = run_runtime_cli(tmp_path, "lock", "run", "--images", str(frames), *common)
     assert result.returncode == 2 and "another FaceNet" in result.stderr  # a gallery from another model
     from edgeface.runtime.pipeline import open_runtime
 
     book.model = open_runtime(models_dir, "int8").model_id
-    book.save(tmp_path / "g.json")
+    book.save(tmp_path / "g.json", key)
     result = run_runtime_cli(tmp_path, "lock", "run", "--images", str(frames), *common)
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
