@@ -17,10 +17,14 @@ def pytest_sessionstart(session) -> None:
     import os
 
     if os.environ.get("EDGEFACE_TEST_INSTALLED") == "1":
-        import edgeface.runtime
+        try:
+            import edgeface.runtime
+        except ImportError as error:  # the checkout's edgeface/ has no runtime/ inside: `python -m` shadowing
+            pytest.exit(f"EDGEFACE_TEST_INSTALLED=1 but the installed package is shadowed ({error}); run pytest, "
+                        "not python -m pytest", returncode=3)
 
-        for module in (sys.modules["edgeface"], edgeface.runtime):
-            if REPO in Path(module.__file__).resolve().parents:
+        for module, folder in ((sys.modules["edgeface"], "edgeface"), (edgeface.runtime, "runtime")):
+            if (REPO / folder) in Path(module.__file__).resolve().parents:
                 pytest.exit(f"EDGEFACE_TEST_INSTALLED=1 but {module.__name__} is imported from the checkout "
                             f"({module.__file__}); run pytest (not python -m pytest) after a non-editable install",
                             returncode=3)
