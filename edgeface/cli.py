@@ -442,6 +442,32 @@ def train_run(
     typer.echo(str(result))
 
 
+@app.command("eval-allpairs")
+@guarded
+def eval_allpairs(
+    embeddings: Path = typer.Argument(..., help="`edgeface export-embeddings` output of LFW (every image)"),
+    out: Path = typer.Option(Path("reports/allpairs.json"), help="JSON report path"),
+) -> None:
+    """Verification on every genuine and every impostor pair (BLUFR-style): TAR at FAR 1e-3 ... 1e-6."""
+    import json
+
+    import numpy as np
+
+    from edgeface.allpairs import from_export
+    from edgeface.runtime.fileio import atomic_write_json, portable_path
+
+    result = from_export(embeddings)
+    report = {"embeddings": portable_path(embeddings), **result.report(),
+              "curve": result.curve(np.round(np.arange(0.60, 1.401, 0.005), 4))}
+    atomic_write_json(out, report)
+    typer.echo(f"{report['images']} images ({report['images_without_face']} without a face), "
+               f"{report['genuine_pairs']:,} genuine and {report['impostor_pairs']:,} impostor pairs")
+    for far, row in report["at_far"].items():
+        typer.echo(f"FAR {far:>6s}: TAR {100 * row['tar']:6.2f}%  threshold {row['threshold']:.4f}  "
+                   f"({row['impostor_pairs_accepted']:,} impostor pairs accepted)")
+    typer.echo(f"wrote {out}")
+
+
 @app.command("export-embeddings")
 @guarded
 def export_embeddings_command(
@@ -642,7 +668,10 @@ def lock_run(
     n: int = typer.Option(5, help="... of the last n frames ..."),
     window: float = typer.Option(3.0, help="... within this many seconds"),
     relock: float = typer.Option(5.0, help="seconds until the door locks again"),
-    threshold: Optional[float] = typer.Option(None, help="Euclidean threshold (default: LFW operating point at FAR=1e-3)"),
+    threshold: Optional[float] = typer.Option(None, help="Euclidean threshold, used as given (overrides the "
+                                                         "security target)"),
+    far_per_visit: float = typer.Option(1e-4, help="security target: stranger visits let in; the threshold for the "
+                                                   "gallery's size comes from the models folder's door policy"),
     action: str = typer.Option("print", help="print (dry run) | command:CMD | gpio:PIN"),
     action_timeout: float = typer.Option(5.0, help="command: action: seconds before the command is killed"),
     audit: Path = typer.Option(Path("audit.jsonl"), help="append-only JSON-lines decision log (rotated at 10 MB)"),
@@ -656,17 +685,21 @@ def lock_run(
     from edgeface.runtime.actions import AuditLog, make_action
     from edgeface.runtime.frames import open_frames
     from edgeface.runtime.gallery import load_gallery
-    from edgeface.runtime.lock import LockConfig, Stopped, serve
+    from edgeface.runtime.lock import LockConfig, Stopped, operating_threshold, serve
     from edgeface.runtime.resources import peak_rss_mb, rss_mb
     from edgeface.runtime.fileio import portable_path
 
-    config = LockConfig(k=k, n=n, window_s=window, relock_s=relock, threshold=threshold)  # validates the values
+    config = LockConfig(k=k, n=n, window_s=window, relock_s=relock, threshold=threshold,
+                        far_per_visit=far_per_visit)  # validates the values
     frames = open_frames(camera=camera, video=video, images=images, fps=fps)
     door = make_action(action, action_timeout)
     path = _gallery_path(gallery)
-    if not load_gallery(path).people:
+    book = load_gallery(path)
+    if not book.people:
         fail(f"{path}: nobody is enrolled")
     pipeline = _pipeline(models, variant, threads=threads)
+    operating = operating_threshold(pipeline, book, config)
+    typer.echo(f"threshold {operating.threshold}: {operating.how}", err=True)
     log = AuditLog(audit)
     rss_start = rss_mb()
     try:
@@ -678,7 +711,7 @@ def lock_run(
     summary = {k: v for k, v in vars(stats).items() if k != "stage_ms"}
     summary.update({"rss_mb_start": rss_start, "rss_mb_end": rss_mb(), "rss_mb_peak": peak_rss_mb(),
                     "pipeline": {**pipeline.description, "models": portable_path(pipeline.description["models"])},
-                    "threshold": pipeline.threshold(config.threshold, strict=True)})
+                    "threshold": stats.threshold, "threshold_how": stats.threshold_how})
     if report is not None:
         import numpy as np
 
@@ -689,6 +722,58 @@ def lock_run(
     typer.echo(json.dumps(summary))
 
 
+@lock_app.command("calibrate")
+@guarded
+def lock_calibrate(
+    embeddings: Path = typer.Argument(..., help="`edgeface export-embeddings` output of LFW (every image)"),
+    out: Path = typer.Option(Path("reports/household.json"), help="JSON report (a DET PNG is written beside it)"),
+    households: int = typer.Option(200), residents: int = typer.Option(4), shots: int = typer.Option(5),
+    stranger_visits: int = typer.Option(200, help="stranger visits per household"),
+    k: int = typer.Option(3), n: int = typer.Option(5), window: float = typer.Option(3.0),
+    seed: int = typer.Option(16),
+    half: str = typer.Option("all", help="LFW people used: all | calibration (even positions) | test (odd)"),
+    threshold: list[float] = typer.Option([], help="thresholds to sweep (repeatable; default 0.70 ... 1.20 by 0.01)"),
+    policy_out: Optional[Path] = typer.Option(None, help="also write the door policy: per target (1e-3, 1e-4) and "
+                                                         "household size (1-8 residents), the lock's threshold"),
+) -> None:
+    """Household simulation: stranger visits let in and resident visits refused over a threshold sweep."""
+    import numpy as np
+
+    from edgeface.household import HouseholdConfig, plot_det, simulate
+    from edgeface.runtime.fileio import atomic_write_json, portable_path
+    from edgeface.runtime.lock import LockConfig
+
+    config = HouseholdConfig(households=households, residents=residents, shots=shots,
+                             stranger_visits_per_household=stranger_visits, seed=seed, half=half)
+    if half not in ("all", "calibration", "test"):
+        fail(f"--half is all, calibration or test (got {half!r})")
+    with np.load(embeddings, allow_pickle=False) as data:
+        report = simulate(data["embeddings"], data["labels"], config, LockConfig(k=k, n=n, window_s=window),
+                          np.array(sorted(threshold)) if threshold else None)
+    report["embeddings"] = portable_path(embeddings)
+    atomic_write_json(out, report)
+    plot_det({embeddings.stem: report}, out.with_suffix(".png"))
+    typer.echo(f"{'threshold':>9s} {'stranger frames':>15s} {'strangers let in':>24s} {'95% bound':>9s} "
+               f"{'residents refused':>17s}")
+    for row in report["sweep"]:
+        typer.echo(f"{row['threshold']:9.3f} {row['stranger_frames_matched']:15.2e} "
+                   f"{row['stranger_visits_let_in']:>8d} / {row['stranger_visits']:<6d} {row['far_per_visit']:7.1e} "
+                   f"{row['far_per_visit_upper_95']:9.1e} {100 * row['frr_per_visit']:16.1f}%")
+    typer.echo(f"wrote {out} and {out.with_suffix('.png')}")
+    if policy_out is not None:
+        from edgeface.household import door_policy
+
+        with np.load(embeddings, allow_pickle=False) as data:
+            policy = door_policy(data["embeddings"], data["labels"], config=config,
+                                 lock=LockConfig(k=k, n=n, window_s=window))
+        policy["embeddings"] = portable_path(embeddings)
+        atomic_write_json(policy_out, policy)
+        for target, sizes in policy["by_target"].items():
+            typer.echo(f"target {target}: " + ", ".join(
+                f"{size} residents {row['threshold'] if row else 'none'}" for size, row in sizes.items()))
+        typer.echo(f"wrote {policy_out} (ship it with scripts/record_door_policy.py)")
+
+
 @lock_app.command("scenario")
 @guarded
 def lock_scenario(
@@ -696,19 +781,28 @@ def lock_scenario(
     variant: Optional[str] = VariantOption,
     lfw_root: Optional[Path] = LfwOption,
     out: Path = typer.Option(Path("reports/door_scenario.json"), help="JSON report"),
-    strangers: int = typer.Option(50, help="LFW people never enrolled who try the door"),
+    households: int = typer.Option(4, help="households, each with its own residents"),
+    strangers: int = typer.Option(500, help="stranger visits per household (LFW people who do not live there)"),
+    far_per_visit: float = typer.Option(1e-4, help="the lock's security target (as `lock run`)"),
+    threshold: Optional[float] = typer.Option(None, help="a fixed threshold instead of the security target"),
     seed: int = typer.Option(7),
 ) -> None:
-    """Enrol 3 LFW people from some photos; replay visits by them (held-out photos) and by strangers."""
+    """Households of 3 LFW people each enrol from some photos; visits by them (held-out photos) and by
+    strangers are replayed through the lock loop; false accepts per visit with their 95% upper bound."""
     from edgeface.door_scenario import ScenarioConfig, run_scenario
     from edgeface.lfw import locate_lfw
     from edgeface.runtime.fileio import atomic_write_json
+    from edgeface.runtime.lock import LockConfig
 
-    report = run_scenario(locate_lfw(lfw_root), _pipeline(models, variant), ScenarioConfig(strangers=strangers, seed=seed))
+    lock = LockConfig(threshold=threshold, far_per_visit=far_per_visit)
+    report = run_scenario(locate_lfw(lfw_root), _pipeline(models, variant),
+                          ScenarioConfig(households=households, strangers=strangers, seed=seed), lock)
     atomic_write_json(out, report)
-    typer.echo(f"enrolled {list(report['enrolled'])}; genuine visits {report['genuine_visits']}: "
-               f"true accepts {report['true_accepts']}; impostor visits {report['impostor_visits']}: "
-               f"false accepts {report['false_accepts']} (threshold {report['threshold']}); wrote {out}")
+    typer.echo(f"threshold {report['threshold']} ({report['threshold_how']})")
+    typer.echo(f"resident visits {report['genuine_visits']}: let in {report['true_accepts']}, refused "
+               f"{report['resident_visits_refused']}; stranger visits {report['impostor_visits']}: let in "
+               f"{report['false_accepts']} (rate {report['false_accepts_per_visit']:.1e}, 95% upper bound "
+               f"{report['false_accepts_upper_95']:.1e}); wrote {out}")
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m edgeface`

@@ -38,4 +38,5 @@ def open_pipeline(models: Path | None = None, variant: str | None = None, embedd
                         threshold_accuracy=thresholds["euclidean_threshold_accuracy"],
                         threshold_far_1e3=thresholds.get("euclidean_threshold_far_1e-3"),
                         model_id=recorded_sums().get(weights, embedder),
+                        door_policy=thresholds.get("door_policy", {}),
                         description={"models": "float reference", "embedder": embedder})

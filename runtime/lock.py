@@ -2,9 +2,10 @@
 
 Decision rule (why): one frame can match by chance, so the lock opens only when the same enrolled person is
 the nearest match, under the threshold, in `k` of the last `n` frames seen within `window_s` seconds. The
-threshold is the model's LFW operating point at FAR = 1e-3 (one false accept in a thousand impostor pairs per
-frame, then multiplied down by the k-of-n rule). After an unlock the door relocks after `relock_s` seconds,
-and nobody can re-trigger it while it is open.
+threshold comes from a security target per *visit* (default: 1 stranger visit in 10,000 let in) and the
+gallery's size, through the models folder's door policy (measured by `edgeface lock calibrate`): a per-pair
+operating point multiplies up over frames and enrolled shots, it does not describe a door. After an unlock the
+door relocks after `relock_s` seconds, and nobody can re-trigger it while it is open.
 
 Fail-safe behaviour (why): the loop relocks on start and on every way out, the gallery is re-read when it
 changes (a removed person is refused within about a second), and the strike is driven through
@@ -132,16 +133,55 @@ def check_threshold(threshold: float, source: str = "--threshold") -> float:
 
 
 @dataclass(frozen=True)
+class Operating:
+    """The threshold the lock uses now, and why (said on stderr at start and in every audit record)."""
+
+    threshold: float | None  # None: the policy allows no threshold for this gallery: nobody is let in
+    how: str
+
+
+def operating_threshold(pipeline: FacePipeline, gallery: Gallery, config: LockConfig) -> Operating:
+    """`--threshold` when given; else the door policy's threshold for the security target and this gallery's
+    size (residents, or its shots counted in enrolments of `shots_per_resident`, whichever is more: more
+    residents, stricter). The policy row used is the strictest target at or under the one asked for."""
+    if config.threshold is not None:
+        return Operating(check_threshold(config.threshold), f"--threshold {config.threshold:g} (no security target)")
+    policy = pipeline.door_policy or {}
+    targets = {float(t): sizes for t, sizes in policy.get("by_target", {}).items()}
+    usable = [t for t in targets if t <= config.far_per_visit]
+    if not usable:
+        raise ValueError(f"the models folder has no door policy for stranger visits let in <= "
+                         f"{config.far_per_visit:g} (it has: {', '.join(f'{t:g}' for t in sorted(targets)) or 'none'}); "
+                         "pass --far-per-visit with one of those, or --threshold")
+    target = max(usable)
+    per_resident = int(policy.get("shots_per_resident", 5))
+    size = max(len(gallery.people), -(-gallery.shots // per_resident), 1)
+    sizes = targets[target]
+    if str(size) not in sizes:
+        return Operating(None, f"a gallery of {size} residents is beyond the door policy (measured up to "
+                               f"{max(int(s) for s in sizes)}): nobody is let in")
+    value = sizes[str(size)]
+    if value is None:
+        return Operating(None, f"no threshold keeps stranger visits under {target:g} for {size} residents: "
+                               "nobody is let in")
+    return Operating(check_threshold(value, "door policy threshold"),
+                     f"door policy: stranger visits let in <= {target:g} (95% bound) for {size} residents")
+
+
+@dataclass(frozen=True)
 class LockConfig:
     k: int = 3  # matching frames needed ...
     n: int = 5  # ... among the last n frames seen
     window_s: float = 3.0  # ... all within this many seconds
     relock_s: float = 5.0  # door stays unlocked this long
-    threshold: float | None = None  # Euclidean; default: the model's LFW threshold at FAR = 1e-3
+    threshold: float | None = None  # Euclidean; given: used as it is (overrides the door policy)
+    far_per_visit: float = 1e-4  # security target: stranger visits let in; picks the threshold per household size
 
     def __post_init__(self) -> None:
         if not (isinstance(self.k, int) and isinstance(self.n, int) and 1 <= self.k <= self.n):
             raise ValueError(f"need whole numbers 1 <= k <= n (got k={self.k}, n={self.n})")
+        if not (np.isfinite(self.far_per_visit) and 0 < self.far_per_visit < 1):
+            raise ValueError(f"--far-per-visit must be a rate between 0 and 1 (got {self.far_per_visit!r})")
         _finite_positive("--window", self.window_s)
         _finite_positive("--relock", self.relock_s)
         if self.threshold is not None:
@@ -179,6 +219,8 @@ class RunStats:
     unlocks_refused_unrecorded: int = 0  # the rule was met but the audit could not record it: no unlock
     unlock_people: dict = field(default_factory=dict)
     gallery_reloads: int = 0
+    threshold: float | None = None  # the operating threshold at the end of the run, and why
+    threshold_how: str = ""
     stage_ms: dict = field(default_factory=lambda: {"detect": [], "embed": []})
     rss_mb: dict = field(default_factory=dict)  # frame number -> resident memory, every `rss_every` frames
 
@@ -188,9 +230,11 @@ def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery |
     """The lock loop. Never raises for a bad frame or a failing action: they are logged and counted. A
     `GalleryWatcher` is polled every frame, so gallery changes apply while the loop runs. The caller relocks
     on start and exit (`Door.start` / `Door.close`)."""
-    threshold = check_threshold(pipeline.threshold(config.threshold, strict=True), "the operating threshold")
     watcher = gallery if isinstance(gallery, GalleryWatcher) else None
+    operating = operating_threshold(pipeline, watcher.gallery if watcher is not None else gallery, config)
+    audit.write({"action": "operating_point", "threshold": operating.threshold, "how": operating.how}, sync=True)
     tracker, stats = DecisionTracker(config), RunStats()
+    stats.threshold, stats.threshold_how = operating.threshold, operating.how
     unlocked_until: float | None = None
     for frame in frames:
         stats.frames += 1
@@ -202,8 +246,11 @@ def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery |
             if change is not None:
                 stats.gallery_reloads += 1
                 tracker.reset()  # votes cast against the old gallery do not count
+                operating = operating_threshold(pipeline, watcher.gallery, config)  # size may have changed
+                stats.threshold, stats.threshold_how = operating.threshold, operating.how
                 audit.write({"frame": frame.index, "time": round(now, 3), "action": "gallery",
-                             "result": change, "people": len(watcher.gallery.people)}, sync=True)
+                             "result": change, "people": len(watcher.gallery.people),
+                             "threshold": operating.threshold, "how": operating.how}, sync=True)
         people = watcher.gallery if watcher is not None else gallery
         if unlocked_until is not None and now >= unlocked_until:
             unlocked_until = None
@@ -237,7 +284,8 @@ def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery |
             name, distance = people.nearest(vector)
             if distance < best_distance:
                 best_name, best_distance = name, distance
-        person = best_name if best_distance < threshold else None
+        threshold = operating.threshold
+        person = best_name if threshold is not None and best_distance < threshold else None
         stats.matches += person is not None
         if unlocked_until is not None:
             tracker.update(now, None)  # open door: votes do not pile up for the next unlock
@@ -246,7 +294,7 @@ def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery |
             decided, count = tracker.update(now, person)
         record = {"frame": frame.index, "time": round(now, 3), "faces": len(faces), "person": person or "unknown",
                   "nearest": best_name, "distance": round(best_distance, 4), "votes": count,
-                  "threshold": round(threshold, 4), "action": "none"}
+                  "threshold": threshold, "action": "none"}
         if decided is None:
             audit.write(record)
             continue
@@ -299,9 +347,10 @@ def serve(frames: Iterable[Frame], pipeline: FacePipeline, gallery_path, config:
 
 
 def enrol(gallery_path, name: str, result: EnrolResult, pipeline: FacePipeline, mode: str = "new",
-          threshold: float | None = None):
+          threshold: float | None = None, far_per_visit: float = LockConfig.far_per_visit):
     """Add an enrolment to the gallery file under its lock: the shots must agree with each other (and with the
-    person's enrolled shots when adding); a name already enrolled needs mode "add" or "replace"."""
+    person's enrolled shots when adding); a name already enrolled needs mode "add" or "replace"; a gallery that
+    would grow past what the door policy allows at `far_per_visit` is refused with the reason."""
     from edgeface.runtime.gallery import locked_gallery, normalise_name
 
     name = normalise_name(name)
@@ -311,6 +360,11 @@ def enrol(gallery_path, name: str, result: EnrolResult, pipeline: FacePipeline, 
         check_consistency(result.embeddings, result.sources, limit,
                           existing.embeddings if existing is not None and mode == "add" else None)
         person = gallery.add(name, result.embeddings, result.sources, mode)
+        if pipeline.door_policy and threshold is None:
+            operating = operating_threshold(pipeline, gallery, LockConfig(far_per_visit=far_per_visit))
+            if operating.threshold is None:
+                raise GalleryError(f"not enrolled: {operating.how} (security target {far_per_visit:g}); remove "
+                                   "someone, or run the lock with a looser --far-per-visit")
     return person
 
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 MANIFEST_NAME = "manifest.json"
-MAX_MANIFEST_BYTES = 4 * 2**20  # a conversion's manifest is ~100 KB; a larger file is refused before reading
+MAX_MANIFEST_BYTES = 4 * 2**20  # a conversion's manifest is about 40 KB; a larger file is refused unread
 SCHEMA_VERSION = 1
 VARIANTS = ("fp32", "fp16", "dynamic", "int8", "edgetpu")
 
@@ -141,6 +141,12 @@ def checked_operating_point(point: dict, label: str = MANIFEST_NAME) -> dict:
     for key, value in thresholds.items():
         if not isinstance(value, (int, float)) or not 0.0 < float(value) < 2.0:
             raise ManifestError(f"{label}: operating point {key} = {value!r} is outside (0, 2); refused")
+    policy = point.get("door_policy", {})
+    for target, sizes in (policy.get("by_target", {}) if isinstance(policy, dict) else {}).items():
+        for size, value in sizes.items():
+            if value is not None and not (isinstance(value, (int, float)) and 0.0 < float(value) < 2.0):
+                raise ManifestError(f"{label}: door policy threshold {value!r} ({size} residents, target {target}) "
+                                    "is outside (0, 2); refused")
     weights = point.get("weights_sha256")
     if weights:
         from edgeface.weights import WEIGHTS_DIR, recorded_sums
@@ -148,6 +154,10 @@ def checked_operating_point(point: dict, label: str = MANIFEST_NAME) -> dict:
         shipped = json.loads((WEIGHTS_DIR / "operating_points.json").read_text()).get("nns2", {})
         if weights == recorded_sums().get("nns2_facenet.weights.h5"):
             edited = {k: v for k, v in thresholds.items() if shipped.get(k) != v}
+            if "door_policy" not in point and "door_policy" in shipped:
+                raise ManifestError(f"{label}: written by an older edgeface convert (no door policy); convert again")
+            if point.get("door_policy") != shipped.get("door_policy"):
+                edited["door_policy"] = "(edited)"
             if edited:
                 raise ManifestError(f"{label}: operating point {edited} differs from the one shipped with these "
                                     f"weights ({ {k: shipped.get(k) for k in edited} }); the manifest was edited — "

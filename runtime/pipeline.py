@@ -42,6 +42,7 @@ class FacePipeline:
     threshold_accuracy: float | None  # None: no LFW operating point recorded (e.g. an ONNX import); pass one
     threshold_far_1e3: float | None = None
     model_id: str = ""  # which trained weights made the embeddings (a gallery is only valid for these)
+    door_policy: dict = field(default_factory=dict)  # per security target and household size: the lock's threshold
     description: dict = field(default_factory=dict)
 
     def detect(self, image: np.ndarray) -> list[Face]:
@@ -129,5 +130,6 @@ def open_runtime(models_dir: str | os.PathLike, variant: str | None = None, num_
         model_id=str(point.get("weights_sha256") or float_entry.sha256),
         threshold_accuracy=float(point["euclidean_threshold_accuracy"]) if "euclidean_threshold_accuracy" in point else None,
         threshold_far_1e3=float(point["euclidean_threshold_far_1e-3"]) if "euclidean_threshold_far_1e-3" in point else None,
+        door_policy=point.get("door_policy", {}),
         description={"models": str(folder), "variant": chosen, "accelerator": "edgetpu" if delegates else "cpu",
                      "interpreter": interpreter.backend_name(), "threads": num_threads})

@@ -30,7 +30,8 @@ def main(report_path: str, name: str) -> None:
     result = report["results"][name]
     path = WEIGHTS_DIR / "operating_points.json"
     points = json.loads(path.read_text()) if path.is_file() else {}
-    points[name] = {
+    kept = {k: v for k, v in points.get(name, {}).items() if k == "door_policy"}  # scripts/record_door_policy.py
+    points[name] = {**kept,
         "euclidean_threshold_accuracy": round(result["euclidean_threshold_accuracy"], 4),
         "euclidean_threshold_far_1e-3": round(result["euclidean_threshold_val"], 4),
         "lfw_accuracy": round(result["accuracy_mean"], 5),

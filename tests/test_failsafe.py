@@ -32,11 +32,7 @@ from edgeface.runtime.frames import Frame
 from edgeface.runtime.gallery import Gallery, GalleryError, GalleryWatcher, load_gallery, locked_gallery
 from edgeface.runtime.lock import LockConfig, check_consistency, run_lock
 from clirunner import run_runtime_cli
-
-
-def unit_vectors(count: int, seed: int) -> np.ndarray:
-    vectors = np.random.default_rng(seed).normal(size=(count, 128)).astype(np.float32)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+from vectors import unit_vectors
 
 
 def signed_gallery(path: Path, **people: np.ndarray) -> bytes:
@@ -72,6 +68,8 @@ class RecordingAction:
 
 class FakePipeline:
     """Every frame shows one face whose embedding is the frame's image[0, 0, 0]-th vector of `vectors`."""
+
+    door_policy: dict = {}
 
     def __init__(self, vectors: np.ndarray) -> None:
         self.vectors, self.model_id = vectors, "m"
@@ -110,7 +108,7 @@ def test_removing_a_person_applies_to_the_running_loop(tmp_path):
                 remove(path, "ann")
             yield frame(index, 0)  # always ann's face
 
-    stats = run_lock(frames(), FakePipeline(ann), watcher, LockConfig(relock_s=0.5), door, audit)
+    stats = run_lock(frames(), FakePipeline(ann), watcher, LockConfig(relock_s=0.5, threshold=1.0), door, audit)
     door.close("test")
     records = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     unlock_frames = [r["frame"] for r in records if r["action"] == "unlock"]
@@ -312,7 +310,8 @@ def test_concurrent_enrolments_both_survive(tmp_path):
 # --- 7: option values --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("option", [("--threshold", "0"), ("--threshold", "2.5"), ("--threshold", "inf"),
                                     ("--relock", "nan"), ("--relock", "inf"), ("--window", "0"),
-                                    ("--window", "nan"), ("--fps", "0"), ("--action-timeout", "0")])
+                                    ("--window", "nan"), ("--fps", "0"), ("--action-timeout", "0"),
+                                    ("--far-per-visit", "0"), ("--far-per-visit", "1.5")])
 def test_option_values_that_break_the_rule_are_refused(tmp_path, option):
     result = run_runtime_cli(tmp_path, "lock", "run", "--images", str(tmp_path), "--gallery", str(tmp_path / "g.json"),
                              *option)
@@ -404,3 +403,24 @@ def test_a_12_megapixel_photo_is_detected_in_full_image_coordinates(models_dir, 
     faces = pipeline.detect(big)
     scale = np.array([4000 / 250, 3000 / 250] * 2, np.float32)
     assert max(iou(face.box, small_face.box * scale) for face in faces) > 0.8
+
+
+def test_a_corrupt_video_is_an_error_not_a_clean_end(tmp_path):
+    import cv2
+
+    from edgeface.runtime.frames import open_frames
+    from edgeface.runtime.images import ImageError
+
+    path = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (64, 48))
+    for k in range(40):
+        writer.write(np.random.default_rng(k).integers(0, 255, (48, 64, 3), dtype=np.uint8))
+    writer.release()
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 2000] = bytes(2000)  # a damaged stretch in the middle
+    path.write_bytes(bytes(data))
+    seen = []
+    with pytest.raises(ImageError, match="corrupt video"):
+        for frame in open_frames(video=path):
+            seen.append(frame.index)
+    assert 0 < len(seen) < 40

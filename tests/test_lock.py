@@ -18,6 +18,7 @@ from edgeface.runtime.cascade import Face
 from edgeface.runtime.gallery import Gallery, GalleryError, load_gallery
 from edgeface.runtime.lock import DecisionTracker, LockConfig, QualityConfig, face_quality
 from clirunner import run_runtime_cli
+from vectors import unit_vectors
 
 
 
@@ -50,11 +51,6 @@ def test_k_larger_than_n_is_refused():
 
 
 # --- gallery file ------------------------------------------------------------------------------------------
-def unit_vectors(count: int, seed: int) -> np.ndarray:
-    vectors = np.random.default_rng(seed).normal(size=(count, 128)).astype(np.float32)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-
-
 def save_signed(book: Gallery, path: Path) -> bytes:
     """Save as the first enrolment does: the key is created (0600) beside the gallery."""
     key = gallery_module.create_key(path)
@@ -297,7 +293,7 @@ def test_door_scenario_accepts_enrolled_people_and_refuses_strangers(models_dir,
     from edgeface.runtime.pipeline import open_runtime
 
     report = run_scenario(lfw_root, open_runtime(models_dir, "int8"),
-                          ScenarioConfig(enrolled_people=2, visits_per_person=3, strangers=8))
+                          ScenarioConfig(households=1, enrolled_people=2, visits_per_person=3, strangers=8))
     assert report["genuine_visits"] == 6 and report["impostor_visits"] == 8
     assert report["true_accepts"] >= 5
     assert report["false_accepts"] == 0

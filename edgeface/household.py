@@ -1,0 +1,195 @@
+"""Household simulation: false accepts per stranger *visit* and refusals per resident visit, at door scale.
+
+Why: the lock's per-pair operating point (FAR 1e-3 on LFW pairs) says little about a door. A visit is several
+frames, each compared with every enrolled shot, and the door opens on the k-of-n rule; what a household needs is
+the chance that a stranger's visit opens it, for its number of residents. This replays visits made of LFW
+embeddings through the production decision code (`Gallery.nearest`, `DecisionTracker`) over a threshold sweep.
+
+Halves (why): the door policy is calibrated on the households of one half of the LFW people (even positions in
+the sorted name list) and checked on the other half, so the check does not reuse the faces it was tuned on.
+
+Households: `residents` LFW people with at least `shots + frames_per_visit` images, enrolled from `shots` random
+images each; each resident visits once with `frames_per_visit` held-out images. Strangers: LFW people with at
+least `frames_per_visit` images who are not residents of that household, `frames_per_visit` distinct images a
+visit. Frames are `frame_interval_s` apart, so a visit fits the lock's window.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from edgeface.runtime.gallery import Gallery
+from edgeface.runtime.lock import DecisionTracker, LockConfig
+
+
+@dataclass(frozen=True)
+class HouseholdConfig:
+    households: int = 200
+    residents: int = 4
+    shots: int = 5
+    frames_per_visit: int = 5
+    stranger_visits_per_household: int = 200
+    frame_interval_s: float = 0.2
+    seed: int = 16
+    half: str = "all"  # "calibration": people at even label positions, "test": odd ones, "all": everyone
+
+
+@dataclass
+class Visit:
+    resident: bool
+    distances: np.ndarray  # per frame: distance to the nearest enrolled person
+    nearest: list[str]  # per frame: that person
+
+
+def upper_bound(events: int, trials: int, confidence: float = 0.95) -> float:
+    """One-sided Clopper-Pearson upper bound on a rate seen `events` times in `trials`: the rate p at which
+    seeing `events` or fewer has probability 1 - confidence (bisection on the binomial CDF; no SciPy, so the
+    runtime-only install can report it)."""
+    if trials == 0 or events >= trials:
+        return 1.0
+    k = np.arange(events + 1)
+    log_choose = np.array([math.lgamma(trials + 1) - math.lgamma(i + 1) - math.lgamma(trials - i + 1) for i in k])
+
+    def cdf(p: float) -> float:
+        return float(np.exp(log_choose + k * math.log(p) + (trials - k) * math.log1p(-p)).sum())
+
+    low, high = events / trials, 1.0
+    for _ in range(100):
+        middle = (low + high) / 2
+        low, high = (middle, high) if cdf(middle) > 1 - confidence else (low, middle)
+    return high
+
+
+def simulate_visits(embeddings: np.ndarray, labels: np.ndarray, config: HouseholdConfig) -> list[Visit]:
+    rng = np.random.default_rng(config.seed)
+    people = np.unique(labels)
+    if config.half != "all":  # disjoint people: a policy calibrated on one half is checked on the other
+        people = people[people % 2 == {"calibration": 0, "test": 1}[config.half]]
+    by_person = {label: np.flatnonzero(labels == label) for label in people}
+    enrollable = [p for p, rows in by_person.items() if len(rows) >= config.shots + config.frames_per_visit]
+    visitors = [p for p, rows in by_person.items() if len(rows) >= config.frames_per_visit]
+    visits: list[Visit] = []
+    for _ in range(config.households):
+        residents = rng.choice(enrollable, config.residents, replace=False)
+        gallery = Gallery(model="simulation", dim=embeddings.shape[1])
+        held_out = {}
+        for person in residents:
+            rows = rng.permutation(by_person[person])
+            gallery.add(f"person {person}", embeddings[rows[: config.shots]], [])
+            held_out[person] = rows[config.shots : config.shots + config.frames_per_visit]
+
+        def visit(rows: np.ndarray, resident: bool) -> Visit:
+            matches = [gallery.nearest(embeddings[row]) for row in rows]
+            return Visit(resident, np.array([d for _, d in matches]), [n for n, _ in matches])
+
+        visits += [visit(rows, True) for rows in held_out.values()]
+        strangers = [p for p in visitors if p not in set(residents)]
+        for person in rng.choice(strangers, config.stranger_visits_per_household):
+            visits.append(visit(rng.choice(by_person[person], config.frames_per_visit, replace=False), False))
+    return visits
+
+
+def opens(visit: Visit, threshold: float, lock: LockConfig, interval_s: float) -> bool:
+    """Whether the lock's k-of-n rule (the production tracker) opens the door during this visit."""
+    tracker = DecisionTracker(lock)
+    for index, (distance, name) in enumerate(zip(visit.distances, visit.nearest)):
+        decided, _ = tracker.update(index * interval_s, name if distance < threshold else None)
+        if decided is not None:
+            return True
+    return False
+
+
+def sweep(visits: list[Visit], thresholds: np.ndarray, lock: LockConfig, interval_s: float) -> list[dict]:
+    residents = [v for v in visits if v.resident]
+    strangers = [v for v in visits if not v.resident]
+    stranger_distances = np.stack([v.distances for v in strangers])
+    resident_distances = np.stack([v.distances for v in residents])
+    rows = []
+    for threshold in thresholds:
+        # a visit with fewer than k frames under the threshold cannot reach k votes: the tracker runs on the rest
+        let_in = sum(opens(strangers[i], threshold, lock, interval_s)
+                     for i in np.flatnonzero(np.sum(stranger_distances < threshold, axis=1) >= lock.k))
+        admitted = sum(opens(residents[i], threshold, lock, interval_s)
+                       for i in np.flatnonzero(np.sum(resident_distances < threshold, axis=1) >= lock.k))
+        rows.append({"threshold": round(float(threshold), 4),
+                     "stranger_frames_matched": float(np.mean(stranger_distances < threshold)),
+                     "stranger_visits": len(strangers), "stranger_visits_let_in": int(let_in),
+                     "far_per_visit": let_in / len(strangers),
+                     "far_per_visit_upper_95": upper_bound(let_in, len(strangers)),
+                     "resident_visits": len(residents), "resident_visits_refused": len(residents) - int(admitted),
+                     "frr_per_visit": 1 - admitted / len(residents)})
+    return rows
+
+
+def threshold_for_target(rows: list[dict], far_per_visit: float) -> dict | None:
+    """The sweep row with the largest threshold whose stranger-visit rate is under `far_per_visit` with 95%
+    confidence (its Clopper-Pearson upper bound), or None when no threshold of the sweep gets there."""
+    passing = [row for row in rows if row["far_per_visit_upper_95"] <= far_per_visit]
+    return max(passing, key=lambda row: row["threshold"]) if passing else None
+
+
+def stricter_with_size(by_residents: dict[str, dict | None]) -> dict[str, dict | None]:
+    """More residents never get a looser threshold: each size takes the strictest row of its size or smaller
+    (sampling noise can make a bigger household's own row looser). `from_residents` says whose row it is."""
+    result, strictest = {}, None
+    for size in sorted(by_residents, key=int):
+        row = by_residents[size]
+        if row is None or strictest is None or row["threshold"] < strictest["threshold"]:
+            strictest = None if row is None else {**row, "from_residents": int(size)}
+        if row is None:  # no threshold for this size: none for any larger one either
+            result.update({s: None for s in by_residents if int(s) >= int(size)})
+            break
+        result[size] = strictest
+    return result
+
+
+def door_policy(embeddings: np.ndarray, labels: np.ndarray, targets=(1e-3, 1e-4), sizes=range(1, 9),
+                config: HouseholdConfig = HouseholdConfig(), lock: LockConfig = LockConfig(),
+                thresholds: np.ndarray | None = None) -> dict:
+    """Per security target (stranger visits let in) and household size (residents), the threshold the lock
+    uses: the largest of the sweep whose 95% upper bound is under the target (None: none is). The sweep stops
+    at 1.0, where stranger visits let in are already over 1e-3 for every embedder measured."""
+    thresholds = np.round(np.arange(0.60, 1.001, 0.005), 4) if thresholds is None else thresholds
+    table: dict[str, dict] = {f"{target:g}": {} for target in targets}
+    for residents in sizes:
+        sized = HouseholdConfig(**{**asdict(config), "residents": residents})
+        rows = sweep(simulate_visits(embeddings, labels, sized), thresholds, lock, sized.frame_interval_s)
+        for target in targets:
+            table[f"{target:g}"][str(residents)] = threshold_for_target(rows, target)
+    table = {target: stricter_with_size(sizes) for target, sizes in table.items()}
+    return {"config": asdict(config), "lock": {"k": lock.k, "n": lock.n, "window_s": lock.window_s},
+            "shots_per_resident": config.shots, "by_target": table}
+
+
+def simulate(embeddings: np.ndarray, labels: np.ndarray, config: HouseholdConfig = HouseholdConfig(),
+             lock: LockConfig = LockConfig(), thresholds: np.ndarray | None = None) -> dict:
+    thresholds = np.round(np.arange(0.70, 1.201, 0.01), 4) if thresholds is None else thresholds
+    visits = simulate_visits(embeddings, labels, config)
+    return {"config": asdict(config), "lock": {"k": lock.k, "n": lock.n, "window_s": lock.window_s},
+            "sweep": sweep(visits, thresholds, lock, config.frame_interval_s)}
+
+
+def plot_det(reports: dict[str, dict], path) -> None:
+    """Per-visit DET curves: stranger visits let in vs resident visits refused, one curve per report."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 5))
+    for label, report in reports.items():
+        rows = [r for r in report["sweep"] if r["far_per_visit"] > 0 and r["frr_per_visit"] > 0]  # log axes
+        axis.plot([r["far_per_visit"] for r in rows], [r["frr_per_visit"] for r in rows], marker=".", label=label)
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("stranger visits let in (per visit)")
+    axis.set_ylabel("resident visits refused (per visit)")
+    axis.set_title("Door DET, per visit (points with a zero count are not drawn)", fontsize=10)
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

@@ -1,0 +1,39 @@
+"""All-vs-all verification: the binned computation against brute force over every pair."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from edgeface.allpairs import BIN, all_pairs
+from vectors import clustered
+
+
+def test_binned_all_pairs_match_brute_force():
+    vectors, labels = clustered(people=15, per_person=5, spread=0.9, seed=1)
+    faceless = np.array([0, 0, 3])  # three images without a face: their pairs stay in the totals
+    result = all_pairs(vectors, labels, faceless, block=16)  # several blocks
+    genuine, impostor = [], []
+    for i, j in itertools.combinations(range(len(vectors)), 2):
+        (genuine if labels[i] == labels[j] else impostor).append(float(np.linalg.norm(vectors[i] - vectors[j])))
+    all_labels = np.concatenate([labels, faceless])
+    pairs = len(all_labels) * (len(all_labels) - 1) // 2
+    genuine_total = sum(a == b for a, b in itertools.combinations(all_labels, 2))
+    assert len(result.genuine) == genuine_total and result.impostor_pairs == pairs - genuine_total
+    assert result.images == 78 and result.images_without_face == 3 and result.people == 15
+    impostor = np.array(impostor)
+    for threshold in (0.9, 1.0, 1.1, 1.2):
+        assert result.far_at(threshold) == pytest.approx(np.sum(impostor < threshold) / result.impostor_pairs, abs=2 / pairs)
+        assert result.tar_at(threshold) == pytest.approx(np.sum(np.array(genuine) < threshold) / genuine_total)
+    for far in (1e-3, 1e-2, 0.05):
+        threshold = result.threshold_at_far(far)
+        assert result.far_at(threshold) <= far < result.far_at(threshold + BIN)  # the largest such threshold
+        assert np.sum(impostor < threshold) <= far * result.impostor_pairs
+
+
+def test_a_lone_image_per_person_has_no_genuine_pair():
+    vectors, labels = clustered(people=4, per_person=1, spread=0.1, seed=2)
+    result = all_pairs(vectors, labels)
+    assert len(result.genuine) == 0 and result.impostor_pairs == 6

@@ -1,0 +1,28 @@
+"""Household simulation: visits replayed through the production decision code over a threshold sweep."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edgeface.household import HouseholdConfig, simulate, upper_bound
+from edgeface.runtime.lock import LockConfig
+from vectors import clustered
+
+
+def test_sweep_ends_behave_and_rates_are_monotone():
+    vectors, labels = clustered(people=40, per_person=12, spread=0.5, seed=3)
+    config = HouseholdConfig(households=6, residents=2, stranger_visits_per_household=30)
+    report = simulate(vectors, labels, config, LockConfig(), thresholds=np.array([0.05, 0.8, 1.0, 1.99]))
+    rows = report["sweep"]
+    assert rows[0]["stranger_visits"] == 180 and rows[0]["resident_visits"] == 12
+    assert rows[0]["stranger_visits_let_in"] == 0 and rows[0]["frr_per_visit"] == 1.0  # nobody is that close
+    assert rows[-1]["far_per_visit"] == 1.0 and rows[-1]["frr_per_visit"] == 0.0  # everyone matches someone
+    assert [r["far_per_visit"] for r in rows] == sorted(r["far_per_visit"] for r in rows)
+    assert rows[1]["frr_per_visit"] < 0.5 and rows[1]["far_per_visit"] == 0.0  # clusters: residents pass, strangers not
+
+
+def test_upper_bound_is_clopper_pearson():
+    assert upper_bound(0, 20000) == pytest.approx(1 - 0.05 ** (1 / 20000), rel=1e-6)  # about 3 / n
+    assert upper_bound(2, 40000) == pytest.approx(1.58e-4, rel=0.01)
+    assert upper_bound(5, 5) == 1.0
