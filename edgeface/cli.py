@@ -123,15 +123,21 @@ VariantOption = typer.Option(None, help="with --models: fp32 | fp16 | dynamic | 
                                         "(default: edgetpu when a Coral is attached, else int8)")
 
 
-def _pipeline(models, variant, embedder: str = "nns2", min_face_size: float | None = None, threads: int = 1):
+def _pipeline(models, variant, embedder: str = "nns2", min_face_size: float | None = None, threads: int = 1,
+              announce: bool = True):
+    """The pipeline; with `announce`, one stderr line says which models, variant and accelerator run."""
     from edgeface.pipelines import open_pipeline
     from edgeface.runtime.cascade import CascadeConfig
 
     cascade = CascadeConfig(min_face_size=min_face_size) if min_face_size else None
     pipeline = open_pipeline(models, variant, embedder, cascade, threads)
-    where = pipeline.description
-    typer.echo("using " + ", ".join(f"{k} {v}" for k, v in where.items()), err=True)
+    if announce:
+        typer.echo(_using(pipeline), err=True)
     return pipeline
+
+
+def _using(pipeline) -> str:
+    return "using " + ", ".join(f"{k} {v}" for k, v in pipeline.description.items())
 
 
 @app.command()
@@ -697,9 +703,9 @@ def lock_run(
     book = load_gallery(path)
     if not book.people:
         fail(f"{path}: nobody is enrolled")
-    pipeline = _pipeline(models, variant, threads=threads)
+    pipeline = _pipeline(models, variant, threads=threads, announce=False)
     operating = operating_threshold(pipeline, book, config)
-    typer.echo(f"threshold {operating.threshold}: {operating.how}", err=True)
+    typer.echo(f"threshold {operating.threshold} ({operating.how}); {_using(pipeline)}", err=True)  # first line
     log = AuditLog(audit)
     rss_start = rss_mb()
     try:
