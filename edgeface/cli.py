@@ -787,8 +787,9 @@ def lock_scenario(
     variant: Optional[str] = VariantOption,
     lfw_root: Optional[Path] = LfwOption,
     out: Path = typer.Option(Path("reports/door_scenario.json"), help="JSON report"),
-    households: int = typer.Option(4, help="households, each with its own residents"),
-    strangers: int = typer.Option(500, help="stranger visits per household (LFW people who do not live there)"),
+    households: int = typer.Option(5, help="households, each with its own residents"),
+    strangers: int = typer.Option(500, help="stranger visits per household, one per LFW person with >= 5 photos who "
+                                            "does not live there (at most all ~420 of them)"),
     far_per_visit: float = typer.Option(1e-4, help="the lock's security target (as `lock run`)"),
     threshold: Optional[float] = typer.Option(None, help="a fixed threshold instead of the security target"),
     seed: int = typer.Option(7),

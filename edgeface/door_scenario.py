@@ -1,9 +1,9 @@
 """The door-lock scenario on LFW: households enrol a few people from some of their photos, then replay visits.
 
 Scale (why): a door must keep stranger visits let in near 1e-4; 50 strangers cannot see even 1e-2. By default
-4 households each face 500 stranger visits (2,000 in all, LFW people with >= 5 photos who do not live there),
-and false accepts are reported with their 95% upper bound. A visit is `frames_per_visit` distinct held-out photos of one person, each pasted into a 640x480 door-camera
-frame, 0.2 s apart; visits are 10 s apart, so every visit starts with a locked door and an empty vote window.
+5 households each get a visit from every LFW person with >= 5 photos who does not live there (about 2,100
+stranger visits in all), and false accepts are reported with their 95% upper bound. A visit is
+`frames_per_visit` distinct held-out photos of one person, each pasted into a 640x480 door-camera frame, 0.2 s apart; visits are 10 s apart, so every visit starts with a locked door and an empty vote window.
 Enrolled people come back with photos not used for enrolment; strangers are LFW people never enrolled. The lock
 loop is the production one (`run_lock`); its audit records are read back to score each visit.
 """
@@ -19,6 +19,7 @@ from edgeface import lfw
 from edgeface.runtime.frames import Frame
 from edgeface.runtime.actions import Door
 from edgeface.runtime.gallery import Gallery
+from edgeface.runtime.fileio import portable_path
 from edgeface.runtime.images import read_rgb
 from edgeface.runtime.lock import LockConfig, collect_enrolment, run_lock
 from edgeface.runtime.pipeline import FacePipeline
@@ -27,12 +28,12 @@ from edgeface.synthetic import door_frame
 
 @dataclass(frozen=True)
 class ScenarioConfig:
-    households: int = 4
+    households: int = 5
     enrolled_people: int = 3  # per household
     enrol_images: int = 8  # photos offered at enrolment (the lock keeps `shots` of them)
     shots: int = 5
     visits_per_person: int = 10
-    strangers: int = 500  # stranger visits per household, each by a different person
+    strangers: int = 500  # stranger visits per household, each by a different person (at most all ~420 eligible)
     frames_per_visit: int = 5
     min_images_enrolled: int = 58  # 8 to enrol + 10 visits x 5 held-out photos
     min_images_stranger: int = 5
@@ -135,7 +136,8 @@ def run_scenario(root: Path, pipeline: FacePipeline, config: ScenarioConfig = Sc
         o["unlocked_for"] not in (None, o["person"]) for o in genuine)
     total = lambda key: sum(h[key] for h in households)  # noqa: E731
     return {
-        "config": asdict(config), "lock": asdict(lock), "pipeline": pipeline.description,
+        "config": asdict(config), "lock": asdict(lock),
+        "pipeline": {**pipeline.description, "models": portable_path(pipeline.description.get("models", ""))},
         "threshold": households[0]["threshold"], "threshold_how": households[0]["threshold_how"],
         "genuine_visits": len(genuine), "true_accepts": true_accepts,
         "resident_visits_refused": len(genuine) - true_accepts,
