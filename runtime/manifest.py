@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 MANIFEST_NAME = "manifest.json"
-MAX_MANIFEST_BYTES = 4 * 2**20  # a conversion's manifest is about 40 KB; a larger file is refused unread
+MAX_MANIFEST_BYTES = 4 * 2**20  # a default conversion's manifest is about 80 KB; a larger file is refused unread
 SCHEMA_VERSION = 1
 VARIANTS = ("fp32", "fp16", "dynamic", "int8", "edgetpu")
 
