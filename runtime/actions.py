@@ -173,7 +173,7 @@ class AuditLog:
                 self._handle.flush()
                 if self._regular and (sync or record.get("action") in ("unlock", "relock")):
                     os.fsync(self._handle.fileno())
-            except OSError as error:
+            except (OSError, ValueError) as error:  # ValueError: the handle was closed by a failed reopen
                 self.failures += 1
                 if self.failures == 1:
                     print(f"audit: cannot write {self.path} ({error.strerror or error}); unlocking is refused "
