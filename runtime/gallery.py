@@ -215,15 +215,6 @@ def load_gallery(path: str | os.PathLike, key: bytes | None = None) -> Gallery:
     return gallery
 
 
-def open_or_new(path: str | os.PathLike, model: str, dim: int) -> Gallery:
-    """The gallery at `path` (checked against the model), or an empty one for this model if there is none."""
-    if not Path(path).exists():
-        return Gallery(model=model, dim=dim)
-    gallery = load_gallery(path)
-    check_model(gallery, model, path)
-    return gallery
-
-
 def check_model(gallery: Gallery, model: str, path: str | os.PathLike) -> None:
     if gallery.model != model:
         raise GalleryError(f"{path}: enrolled with another FaceNet (model {gallery.model[:12]}…, running "
@@ -269,7 +260,6 @@ class GalleryWatcher:
         self._signature = self._stat()
         self._checked = time.monotonic()
         self._forced = False
-        self.error: str | None = None
 
     def _stat(self) -> tuple | None:
         try:
@@ -295,7 +285,7 @@ class GalleryWatcher:
             gallery = load_gallery(self.path)
             check_model(gallery, self.model, self.path)
         except (GalleryError, OSError) as error:
-            self.gallery, self.error = Gallery(model=self.model, dim=self.gallery.dim), str(error)
+            self.gallery = Gallery(model=self.model, dim=self.gallery.dim)
             return f"refused: {error}"
-        self.gallery, self.error = gallery, None
+        self.gallery = gallery
         return "reloaded"

@@ -218,6 +218,7 @@ class RunStats:
     unlocks: int = 0
     unlocks_refused_unrecorded: int = 0  # the rule was met but the audit could not record it: no unlock
     unlock_people: dict = field(default_factory=dict)
+    action_errors: int = 0  # unlock/relock actions that failed (relocks are retried until they work)
     gallery_reloads: int = 0
     threshold: float | None = None  # the operating threshold at the end of the run, and why
     threshold_how: str = ""
@@ -330,7 +331,7 @@ def serve(frames: Iterable[Frame], pipeline: FacePipeline, gallery_path, config:
                 signal.SIGHUP: signal.signal(signal.SIGHUP, watcher.request_reload)}
     reason = "exit"
     try:
-        return run_lock(frames, pipeline, watcher, config, door, audit, keep_stage_times)
+        stats = run_lock(frames, pipeline, watcher, config, door, audit, keep_stage_times)
     except Stopped as signal_name:
         reason = f"signal {signal_name}"
         raise
@@ -344,6 +345,8 @@ def serve(frames: Iterable[Frame], pipeline: FacePipeline, gallery_path, config:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         door.close(reason)
+    stats.action_errors = door.errors
+    return stats
 
 
 def enrol(gallery_path, name: str, result: EnrolResult, pipeline: FacePipeline, mode: str = "new",

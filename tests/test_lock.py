@@ -94,7 +94,8 @@ def test_truncated_tampered_and_newer_galleries_are_refused(tmp_path):
     with pytest.raises(GalleryError, match="version"):
         load_gallery(tmp_path / "newer.json", key)
     with pytest.raises(GalleryError, match="another FaceNet"):
-        gallery_module.open_or_new(path, "other-model", 128)
+        with gallery_module.locked_gallery(path, "other-model"):
+            pass
 
 
 def test_a_failed_save_leaves_the_previous_gallery_intact(tmp_path, monkeypatch):
