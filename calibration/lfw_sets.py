@@ -122,3 +122,18 @@ def facenet_inputs(root: Path, names: list[str], detector, size: int | None = No
     from edgeface.runtime.align import embedder_input
 
     return embedder_input(facenet_faces(root, names, detector), size or INPUT_SIZE)
+
+
+def liveness_inputs(root: Path, names: list[str], detector) -> dict[str, np.ndarray]:
+    """Each anti-spoofing net's 80x80 context crops of the calibration images' central faces (BGR 0..255)."""
+    from edgeface.runtime.cascade import pick_face
+    from edgeface.runtime.liveness import NET_SCALES, liveness_crops
+
+    crops: dict[str, list[np.ndarray]] = {role: [] for role in NET_SCALES}
+    for name in names:
+        image = read_rgb(root / lfw.IMAGES_SUBDIR / name)
+        face = pick_face(detector.detect(image), image.shape)
+        if face is not None:
+            for role, crop in liveness_crops(image, face).items():
+                crops[role].append(crop)
+    return {role: np.stack(values) for role, values in crops.items()}

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeface.calibration.lfw_sets import (CalibrationConfig, compose_frames, describe, draw, facenet_inputs,
-                                           pnet_levels, stage_crops)
+                                           liveness_inputs, pnet_levels, stage_crops)
 from edgeface.converters.clipped_ranges import clipped_ranges, ranged_export_net
 from edgeface.converters.equalize import STRENGTH, activation_ranges, equalize
 from edgeface.converters.qat import QatConfig
@@ -32,7 +32,9 @@ MTCNN_PREPROCESSING = ("RGB, (x - 127.5) / 128; P-Net on area-resized pyramid le
 EQUALIZED = ("channels equalized on these inputs before export (edgeface.converters.equalize, strength "
              f"{STRENGTH}; the float function is unchanged)")
 OUTPUT_MEANINGS = {"pnet": {2: "logits", 4: "offsets"}, "rnet": {2: "logits", 4: "offsets"},
-                   "onet": {2: "logits", 4: "offsets", 10: "landmarks"}, "facenet": {128: "embedding"}}
+                   "onet": {2: "logits", 4: "offsets", 10: "landmarks"}, "facenet": {128: "embedding"},
+                   "liveness_v2": {3: "logits"}, "liveness_v1se": {3: "logits"}}
+MINIFASNET_SOURCE = "minivision-ai/Silent-Face-Anti-Spoofing MiniFASNet weights (Apache-2.0), edgeface/weights/minifasnet.npz"
 
 
 @dataclass
@@ -74,6 +76,8 @@ class Exporter:
         self.facenet_input_size = 0
         self.facenet_source = ""
         self._agreement: tuple[np.ndarray, np.ndarray] | None = None  # see agreement_set()
+        self._picked: list | None = None  # see picked_faces()
+        self._float_liveness: np.ndarray | None = None  # float live scores of picked_faces()
 
     def write_model(self, role: str, variant: str, model_bytes: bytes, stem: str, preprocessing: str,
                     calibration: str | None) -> ModelEntry:
@@ -85,10 +89,14 @@ class Exporter:
             meanings = {int(outputs[0].shape[-1]): "embedding"} if len(outputs) == 1 else meanings
         entry = ModelEntry(role=role, variant=variant, file=file, sha256=sha256_bytes(model_bytes),
                            bytes=len(model_bytes), inputs=inputs, outputs=name_outputs(outputs, meanings),
-                           preprocessing=preprocessing, calibration=calibration,
-                           source=self.facenet_source if role == "facenet" else "PyPI mtcnn 1.0.0 weights")
+                           preprocessing=preprocessing, calibration=calibration, source=self.source(role))
         self.entries.append(entry)
         return entry
+
+    def source(self, role: str) -> str:
+        if role == "facenet":
+            return self.facenet_source
+        return MINIFASNET_SOURCE if role.startswith("liveness") else "PyPI mtcnn 1.0.0 weights"
 
     def export_variants(self, role: str, model, stem: str, samples, preprocessing: str, calibration: str,
                         int8_model=None, show_progress: bool = True) -> None:
@@ -242,6 +250,19 @@ class Exporter:
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
+    # --- anti-spoofing (MiniFASNet) ------------------------------------------------------------------
+    def export_liveness(self) -> None:
+        from edgeface.detector import FloatDetector
+        from edgeface.models import minifasnet
+
+        arrays = minifasnet.load_weight_arrays()
+        with stage(f"MiniFASNet calibration: faces of {self.config.calibration.images} LFW images"):
+            samples = liveness_inputs(self.root, draw(self.root, self.config.calibration), FloatDetector(self.cascade))
+        for role in minifasnet.NETS:
+            calibration = describe(self.config.calibration, f"{len(samples[role])} context crops of their faces")
+            self.export_variants(role, fixed_batch(minifasnet.build(role, arrays)), role, samples[role],
+                                 minifasnet.PREPROCESSING, calibration, show_progress=False)
+
     # --- agreement with the float reference ------------------------------------------------------
     def agreement_images(self) -> list[np.ndarray]:
         from edgeface import lfw
@@ -255,7 +276,6 @@ class Exporter:
         """Record, per variant, detector agreement (LFW pair images) and embedding cosine vs float."""
         from edgeface.agreement import detector_agreement
         from edgeface.models.mtcnn import KerasMtcnnNets
-        from edgeface.runtime.manifest import Manifest
         from edgeface.runtime.tflite_mtcnn import TfliteMtcnnNets
 
         images = self.agreement_images()
@@ -274,18 +294,45 @@ class Exporter:
             entry = draft.find("facenet", variant)
             entry.accuracy["embedding_vs_float"] = self.facenet_agreement(entry)
             self.log(f"FaceNet {variant} vs float: {json.dumps(entry.accuracy['embedding_vs_float'])}")
+            if draft.find("liveness_v2", variant):
+                result = self.liveness_agreement(variant, draft)
+                self.log(f"MiniFASNet {variant} vs float: {json.dumps(result)}")
+                for entry in self.entries:
+                    if entry.variant == variant and entry.role.startswith("liveness"):
+                        entry.accuracy = {"live_score_vs_float": result}
+
+    def picked_faces(self) -> list:
+        """(image, central face of the float cascade) for each agreement image that has one (computed once)."""
+        if self._picked is None:
+            from edgeface.detector import FloatDetector
+            from edgeface.runtime.cascade import pick_face
+
+            detector = FloatDetector(self.cascade)
+            picked = [(image, pick_face(detector.detect(image), image.shape)) for image in self.agreement_images()]
+            self._picked = [(image, face) for image, face in picked if face is not None]
+        return self._picked
+
+    def liveness_agreement(self, variant: str, draft: Manifest) -> dict:
+        """How far an exported pair of anti-spoofing nets moves the live score from the float nets'."""
+        from edgeface.models.minifasnet import KerasMiniFasNets
+        from edgeface.runtime.liveness import TfliteLiveness
+
+        if self._float_liveness is None:
+            reference = KerasMiniFasNets()
+            self._float_liveness = np.array([reference.score(image, face) for image, face in self.picked_faces()])
+        exported = TfliteLiveness(self.out, variant, draft)
+        scores = np.array([exported.score(image, face) for image, face in self.picked_faces()])
+        difference = np.abs(scores - self._float_liveness)
+        return {"faces": len(scores), "mean_abs_difference": round(float(difference.mean()), 5),
+                "max_abs_difference": round(float(difference.max()), 5)}
 
     def agreement_set(self) -> tuple[np.ndarray, np.ndarray]:
         """The agreement images' aligned faces (float cascade, central face) and the float reference's unit
         embeddings of them: computed once per export, then every FaceNet variant is measured against them."""
         if self._agreement is None:
-            from edgeface.detector import FloatDetector
             from edgeface.runtime.align import align_five_points
-            from edgeface.runtime.cascade import pick_face
 
-            detector = FloatDetector(self.cascade)
-            picked = [(image, pick_face(detector.detect(image), image.shape)) for image in self.agreement_images()]
-            faces = np.stack([align_five_points(im, f.landmarks, 112) for im, f in picked if f is not None])
+            faces = np.stack([align_five_points(im, f.landmarks, 112) for im, f in self.picked_faces()])
             reference = self.facenet_reference(faces)
             self._agreement = faces, reference / np.linalg.norm(reference, axis=1, keepdims=True)
         return self._agreement
@@ -304,6 +351,8 @@ class Exporter:
 
     def write_manifest(self, operating_point: dict) -> Manifest:
         manifest = Manifest(models=self.entries, operating_point=operating_point, created_by="edgeface convert",
+                            liveness=liveness_point() if any(e.role.startswith("liveness") for e in self.entries)
+                            else {},
                             camera={"input_sizes": [list(s) for s in self.config.input_sizes],
                                     "min_face_size": self.config.min_face_size,
                                     "scale_factor": self.cascade.scale_factor,
@@ -339,6 +388,7 @@ def convert_models(config: ConvertConfig) -> Manifest:
             exporter = Exporter(config, staging)
             exporter.export_mtcnn()
             exporter.export_facenet()
+            exporter.export_liveness()
             exporter.measure()
             # the NNS2's LFW thresholds do not describe an imported model: its folder gets none until measured
             manifest = exporter.write_manifest({} if config.onnx else operating_point())
@@ -359,13 +409,16 @@ def summary_table(manifest: Manifest) -> str:
         sizes[key] = sizes.get(key, 0) + entry.bytes
         cascade = entry.accuracy.get("mtcnn_cascade_vs_float")
         embedding = entry.accuracy.get("embedding_vs_float")
+        live = entry.accuracy.get("live_score_vs_float")
+        if live:
+            agreement[key] = f"live score vs float: mean diff {live['mean_abs_difference']:.4f}, max {live['max_abs_difference']:.4f}"
         if cascade:
             agreement[key] = (f"cascade recall {100 * cascade['recall']:.2f}%, landmarks "
                               f"{cascade['mean_landmark_error_px']:.2f} px")
         elif embedding:
             agreement[key] = f"cosine to float {embedding['mean_cosine']:.5f} (min {embedding['min_cosine']:.4f})"
-    rows = [f"{'model':8s} {'variant':8s} {'size':>11s}  agreement with float"]
-    rows += [f"{role:8s} {variant:8s} {size / 1024:7.1f} KiB  {agreement.get((role, variant), '')}"
+    rows = [f"{'model':13s} {'variant':8s} {'size':>11s}  agreement with float"]
+    rows += [f"{role:13s} {variant:8s} {size / 1024:7.1f} KiB  {agreement.get((role, variant), '')}"
              for (role, variant), size in sorted(sizes.items())]
     return "\n".join(rows)
 
@@ -396,6 +449,14 @@ def compile_edgetpu(path: Path) -> dict:
                                              "edgetpu-compiler from Coral's apt repository); model is Edge-TPU-ready int8"}
     result = subprocess.run([compiler, "-s", "-o", str(path.parent), str(path)], capture_output=True, text=True)
     return {"compiled": result.returncode == 0, "log": result.stdout[-4000:] + result.stderr[-1000:]}
+
+
+def liveness_point() -> dict:
+    """The anti-spoofing nets' live threshold (fixed on development data), with the sha256 of their weights."""
+    from edgeface.weights import WEIGHTS_DIR, recorded_sums
+
+    point = json.loads((WEIGHTS_DIR / "operating_points.json").read_text()).get("minifasnet", {})
+    return {**point, "weights_sha256": recorded_sums()["minifasnet.npz"]} if point else {}
 
 
 def operating_point() -> dict:

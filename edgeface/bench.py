@@ -1,7 +1,7 @@
 """`edgeface bench`: per-stage latency of the converted models on a 640x480 frame with one face.
 
 Stages: P-Net over all pyramid levels, R-Net and O-Net over the crops that frame produces, alignment, FaceNet,
-and end to end (detect → align → embed). Each variant is timed with 1 thread and with all threads; the
+the two anti-spoofing nets (liveness), and end to end (detect → align → embed → liveness). Each variant is timed with 1 thread and with all threads; the
 median of `repeats` runs after a warm-up is reported. Model sizes come from the manifest.
 """
 
@@ -54,6 +54,7 @@ def one_face_frame(lfw_image: np.ndarray, size: tuple[int, int] = (640, 480)) ->
 
 def bench_variant(models_dir: Path, variant: str, frame: np.ndarray, threads: int, repeats: int,
                   config: CascadeConfig) -> dict:
+    from edgeface.runtime.liveness import TfliteLiveness
     from edgeface.runtime.tflite_facenet import TfliteFaceNet
     from edgeface.runtime.tflite_mtcnn import TfliteMtcnnNets
 
@@ -61,8 +62,10 @@ def bench_variant(models_dir: Path, variant: str, frame: np.ndarray, threads: in
     nets = TimedNets(TfliteMtcnnNets(models_dir, variant, manifest, num_threads=threads))
     embedder = TfliteFaceNet(models_dir, variant, manifest, num_threads=threads) \
         if manifest.find("facenet", variant) else None
+    liveness = TfliteLiveness(models_dir, variant, manifest, num_threads=threads) \
+        if manifest.find("liveness_v2", variant) else None
     samples: dict[str, list[float]] = {k: [] for k in ("pnet_all_scales", "rnet", "onet", "detect", "align",
-                                                       "facenet", "end_to_end")}
+                                                       "facenet", "liveness", "end_to_end")}
     for run in range(repeats + 2):
         nets.seconds = dict.fromkeys(nets.seconds, 0.0)
         start = time.perf_counter()
@@ -77,6 +80,10 @@ def bench_variant(models_dir: Path, variant: str, frame: np.ndarray, threads: in
         if embedder is not None:
             embedder.embed(crop[None])
         embed = time.perf_counter() - start
+        start = time.perf_counter()
+        if liveness is not None:
+            liveness.score(frame, face)
+        live = time.perf_counter() - start
         if run < 2:
             continue  # warm-up
         samples["pnet_all_scales"].append(nets.seconds["pnet"])
@@ -85,7 +92,8 @@ def bench_variant(models_dir: Path, variant: str, frame: np.ndarray, threads: in
         samples["detect"].append(detect)
         samples["align"].append(align)
         samples["facenet"].append(embed if embedder is not None else float("nan"))
-        samples["end_to_end"].append(detect + align + embed)
+        samples["liveness"].append(live if liveness is not None else float("nan"))
+        samples["end_to_end"].append(detect + align + embed + live)
     return {k: round(1000 * float(np.median(v)), 3) for k, v in samples.items()}
 
 
@@ -104,8 +112,8 @@ def run_bench(models_dir: Path, lfw_image: np.ndarray, threads_list: list[int], 
             continue
         group = "mtcnn_640x480" if entry.role != "facenet" and (entry.role != "pnet" or
                                                                   _in_camera_set(entry, manifest)) else None
-        if entry.role == "facenet":
-            group = "facenet"
+        if entry.role in ("facenet", "liveness_v2", "liveness_v1se"):
+            group = "liveness" if entry.role.startswith("liveness") else "facenet"
         if group:
             sizes.setdefault(group, {}).setdefault(entry.variant, 0)
             sizes[group][entry.variant] += entry.bytes
@@ -125,10 +133,10 @@ def _in_camera_set(entry, manifest) -> bool:
 
 
 def table(report: dict) -> str:
-    stages = ["pnet_all_scales", "rnet", "onet", "detect", "align", "facenet", "end_to_end"]
+    stages = ["pnet_all_scales", "rnet", "onet", "detect", "align", "facenet", "liveness", "end_to_end"]
     lines = ["| variant/threads | " + " | ".join(stages) + " |", "|---" * (len(stages) + 1) + "|"]
     for key, row in report["latency_ms"].items():
-        lines.append(f"| {key} | " + " | ".join(f"{row[s]:.2f}" for s in stages) + " |")
+        lines.append(f"| {key} | " + " | ".join(f"{row.get(s, float('nan')):.2f}" for s in stages) + " |")
     lines.append("")
     lines.append("| models | " + " | ".join(v for v in ("fp32", "fp16", "dynamic", "int8")) + " |")
     lines.append("|---|---|---|---|---|")

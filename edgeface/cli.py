@@ -117,6 +117,22 @@ def eval_command(
     typer.echo(f"wrote {out} and {roc}")
 
 
+LivenessOption = typer.Option("on", help="on: a matching face must also be judged live (anti-spoofing nets) to "
+                                            "count | off: no check, a printed photo of a resident opens the door")
+
+
+def _liveness_on(value: str) -> bool:
+    if value not in ("on", "off"):
+        raise ValueError(f"--liveness is on or off (got {value!r})")
+    return value == "on"
+
+
+def _liveness_line(check) -> str:
+    from edgeface.runtime.lock import LIVENESS_OFF_WARNING
+
+    return f"liveness on, threshold {check.threshold}" if check is not None else f"WARNING: {LIVENESS_OFF_WARNING}"
+
+
 ModelsOption = typer.Option(None, "--models", help="converted models folder (TFLite runtime, no TensorFlow; "
                                                      "default: $EDGEFACE_MODELS); without it the float reference runs")
 VariantOption = typer.Option(None, help="with --models: fp32 | fp16 | dynamic | int8 | edgetpu "
@@ -474,6 +490,39 @@ def eval_allpairs(
     typer.echo(f"wrote {out}")
 
 
+@app.command("eval-pad")
+@guarded
+def eval_pad(
+    data: Path = typer.Argument(..., help="NUAA db/ folder, or ROOT/live|<attack type>/<attempt>/<frames>"),
+    split: str = typer.Option("test", help="NUAA: train (development) | test"),
+    every: int = typer.Option(1, help="score every N-th frame of each attempt"),
+    models: Optional[Path] = ModelsOption,
+    variant: Optional[str] = VariantOption,
+    threshold: Optional[float] = typer.Option(None, help="live threshold (default: the one recorded for the models)"),
+    choose_frame_bpcer: Optional[float] = typer.Option(
+        None, help="development data only: fix the threshold here, the strictest refusing at most this share of "
+                   "live frames"),
+    out: Path = typer.Option(Path("reports/pad.json"), help="JSON report (with every frame's score)"),
+    det: Optional[Path] = typer.Option(None, help="DET curve PNG (APCER per attack type vs BPCER, frames)"),
+) -> None:
+    """Presentation-attack detection, ISO/IEC 30107-3 style: APCER per attack type, BPCER, attempts and frames."""
+    from edgeface.console import progress
+    from edgeface.pad import PadEvaluation, evaluate, plot_det, summary_lines
+    from edgeface.runtime.fileio import atomic_write_json
+
+    pipeline = _pipeline(models, variant)
+    config = PadEvaluation(data, split, every, threshold, choose_frame_bpcer)
+    with quiet_terminal(out.with_suffix(".log")):
+        report, _, _ = evaluate(config, pipeline, lambda items, label: progress(items, label, unit="frames"))
+    report["using"] = pipeline.description
+    atomic_write_json(out, report)
+    if det is not None:
+        plot_det(report["sweep"], report["threshold"], det, f"{data.name} {split}, every {every}")
+    for line in summary_lines(report):
+        typer.echo(line)
+    typer.echo(f"wrote {out}" + (f" and {det}" if det else ""))
+
+
 @app.command("export-embeddings")
 @guarded
 def export_embeddings_command(
@@ -683,6 +732,7 @@ def lock_run(
     audit: Path = typer.Option(Path("audit.jsonl"), help="append-only JSON-lines decision log (rotated at 10 MB)"),
     threads: int = typer.Option(1, help="interpreter threads"),
     report: Optional[Path] = typer.Option(None, help="write run statistics (and RSS, stage latency) as JSON"),
+    liveness: str = LivenessOption,
 ) -> None:
     """Run the lock: detect → align → embed → nearest enrolled person → k-of-n decision → action + audit.
     Relocks on start and on every exit; `lock enroll/remove` apply while it runs (SIGHUP: reload at once)."""
@@ -691,12 +741,12 @@ def lock_run(
     from edgeface.runtime.actions import AuditLog, make_action
     from edgeface.runtime.frames import open_frames
     from edgeface.runtime.gallery import load_gallery
-    from edgeface.runtime.lock import LockConfig, Stopped, operating_threshold, serve
+    from edgeface.runtime.lock import LockConfig, Stopped, liveness_gate, operating_threshold, serve
     from edgeface.runtime.resources import peak_rss_mb, rss_mb
     from edgeface.runtime.fileio import portable_path
 
     config = LockConfig(k=k, n=n, window_s=window, relock_s=relock, threshold=threshold,
-                        far_per_visit=far_per_visit)  # validates the values
+                        far_per_visit=far_per_visit, liveness=_liveness_on(liveness))  # validates the values
     frames = open_frames(camera=camera, video=video, images=images, fps=fps)
     door = make_action(action, action_timeout)
     path = _gallery_path(gallery)
@@ -705,7 +755,9 @@ def lock_run(
         fail(f"{path}: nobody is enrolled")
     pipeline = _pipeline(models, variant, threads=threads, announce=False)
     operating = operating_threshold(pipeline, book, config)
-    typer.echo(f"threshold {operating.threshold} ({operating.how}); {_using(pipeline)}", err=True)  # first line
+    check = liveness_gate(pipeline, config)  # before the door is touched: no nets, no threshold → refused
+    typer.echo(f"threshold {operating.threshold} ({operating.how}); {_liveness_line(check)}; {_using(pipeline)}",
+               err=True)  # first line
     log = AuditLog(audit)
     rss_start = rss_mb()
     try:
@@ -793,6 +845,7 @@ def lock_scenario(
     far_per_visit: float = typer.Option(1e-4, help="the lock's security target (as `lock run`)"),
     threshold: Optional[float] = typer.Option(None, help="a fixed threshold instead of the security target"),
     seed: int = typer.Option(7),
+    liveness: str = LivenessOption,
 ) -> None:
     """Households of 3 LFW people each enrol from some photos; visits by them (held-out photos) and by
     strangers are replayed through the lock loop; false accepts per visit with their 95% upper bound."""
@@ -801,7 +854,7 @@ def lock_scenario(
     from edgeface.runtime.fileio import atomic_write_json
     from edgeface.runtime.lock import LockConfig
 
-    lock = LockConfig(threshold=threshold, far_per_visit=far_per_visit)
+    lock = LockConfig(threshold=threshold, far_per_visit=far_per_visit, liveness=_liveness_on(liveness))
     report = run_scenario(locate_lfw(lfw_root), _pipeline(models, variant),
                           ScenarioConfig(households=households, strangers=strangers, seed=seed), lock)
     atomic_write_json(out, report)
@@ -809,7 +862,37 @@ def lock_scenario(
     typer.echo(f"resident visits {report['genuine_visits']}: let in {report['true_accepts']}, refused "
                f"{report['resident_visits_refused']}; stranger visits {report['impostor_visits']}: let in "
                f"{report['false_accepts']} (rate {report['false_accepts_per_visit']:.1e}, 95% upper bound "
-               f"{report['false_accepts_upper_95']:.1e}); wrote {out}")
+               f"{report['false_accepts_upper_95']:.1e}); {report['suspected_attack_frames']} matching frames judged "
+               f"not live; wrote {out}")
+
+
+@lock_app.command("attack-scenario")
+@guarded
+def lock_attack_scenario(
+    data: Path = typer.Argument(..., help="NUAA db/ folder (ClientRaw, ImposterRaw and the train/test lists)"),
+    models: Optional[Path] = ModelsOption,
+    variant: Optional[str] = VariantOption,
+    out: Path = typer.Option(Path("reports/attack_scenario.json"), help="JSON report"),
+    every: int = typer.Option(3, help="replay every N-th frame of each attempt"),
+    far_per_visit: float = typer.Option(1e-4, help="the lock's security target (as `lock run`)"),
+    liveness: str = LivenessOption,
+) -> None:
+    """Printed photos of enrolled residents held up to the lock (NUAA test split), beside the residents' own
+    live visits: attack visits let in and resident visits refused, through the production lock loop."""
+    from edgeface.pad_scenario import AttackScenarioConfig, run_attack_scenario
+    from edgeface.runtime.fileio import atomic_write_json
+    from edgeface.runtime.lock import LockConfig
+
+    lock = LockConfig(far_per_visit=far_per_visit, liveness=_liveness_on(liveness))
+    pipeline = _pipeline(models, variant)
+    with quiet_terminal(out.with_suffix(".log")):
+        report = run_attack_scenario(data, pipeline, lock, AttackScenarioConfig(every=every))
+    atomic_write_json(out, report)
+    typer.echo(f"liveness {liveness}: {report['subjects']} one-person households; resident visits "
+               f"{report['resident_visits']}: let in {report['resident_visits_let_in']}, refused "
+               f"{report['resident_visits_refused']}; printed-photo attack visits {report['attack_visits']}: let in "
+               f"{report['attack_visits_let_in']} (95% upper bound {report['attack_visits_let_in_upper_95']:.3f}); "
+               f"wrote {out}")
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m edgeface`

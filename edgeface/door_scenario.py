@@ -114,6 +114,7 @@ def run_household(root: Path, pipeline: FacePipeline, people: dict[str, list[str
     truth = {r["frame"]: visits[frame_visit[r["frame"]]] for r in matched}
     return {"enrolled": enrolment, "threshold": stats.threshold, "threshold_how": stats.threshold_how,
             "frames": stats.frames, "frames_without_face": stats.without_face, "visits": outcome,
+            "suspected_attack_frames": stats.suspected_attacks,
             "genuine_frames": sum(len(v[2]) for v in visits if v[1]),
             "frames_matched_to_right_person": sum(r["person"] == truth[r["frame"]][0] for r in matched
                                                   if truth[r["frame"]][1]),
@@ -148,6 +149,7 @@ def run_scenario(root: Path, pipeline: FacePipeline, config: ScenarioConfig = Sc
         "frames_matched_to_right_person": total("frames_matched_to_right_person"),
         "frames_matched_to_wrong_person": total("frames_matched_to_wrong_person"),
         "frames": total("frames"), "frames_without_face": total("frames_without_face"),
+        "suspected_attack_frames": total("suspected_attack_frames"),
         "households": [{k: v for k, v in h.items() if k != "visits"} for h in households],
         "visits": outcome,
     }

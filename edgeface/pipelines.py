@@ -32,11 +32,19 @@ def open_pipeline(models: Path | None = None, variant: str | None = None, embedd
     from edgeface.embedders import load_embedder
     from edgeface.weights import recorded_sums
 
+    from edgeface.models.minifasnet import KerasMiniFasNets
+    from edgeface.runtime.liveness import LivenessCheck
+
     thresholds = operating_point(embedder)
+    try:
+        live = operating_point("minifasnet")
+    except ValueError:  # no live threshold recorded yet: the scorer still scores, the lock refuses to use it
+        live = {}
     weights = {"nns2": "nns2_facenet.weights.h5", "mobilefacenet": "mobilefacenet.tflite"}.get(embedder, embedder)
     return FacePipeline(detector=FloatDetector(cascade), embedder=load_embedder(embedder),
                         threshold_accuracy=thresholds["euclidean_threshold_accuracy"],
                         threshold_far_1e3=thresholds.get("euclidean_threshold_far_1e-3"),
                         model_id=recorded_sums().get(weights, embedder),
                         door_policy=thresholds.get("door_policy", {}),
+                        liveness=LivenessCheck(KerasMiniFasNets(), live.get("live_threshold"), live.get("source", "")),
                         description={"models": "float reference", "embedder": embedder})

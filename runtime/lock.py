@@ -176,6 +176,7 @@ class LockConfig:
     relock_s: float = 5.0  # door stays unlocked this long
     threshold: float | None = None  # Euclidean; given: used as it is (overrides the door policy)
     far_per_visit: float = 1e-4  # security target: stranger visits let in; picks the threshold per household size
+    liveness: bool = True  # a matching frame counts only if the anti-spoofing nets judge its face live
 
     def __post_init__(self) -> None:
         if not (isinstance(self.k, int) and isinstance(self.n, int) and 1 <= self.k <= self.n):
@@ -217,12 +218,13 @@ class RunStats:
     matches: int = 0
     unlocks: int = 0
     unlocks_refused_unrecorded: int = 0  # the rule was met but the audit could not record it: no unlock
+    suspected_attacks: int = 0  # frames that matched a resident but were judged not live (no vote)
     unlock_people: dict = field(default_factory=dict)
     action_errors: int = 0  # unlock/relock actions that failed (relocks are retried until they work)
     gallery_reloads: int = 0
     threshold: float | None = None  # the operating threshold at the end of the run, and why
     threshold_how: str = ""
-    stage_ms: dict = field(default_factory=lambda: {"detect": [], "embed": []})
+    stage_ms: dict = field(default_factory=lambda: {"detect": [], "embed": [], "liveness": []})
     rss_mb: dict = field(default_factory=dict)  # frame number -> resident memory, every `rss_every` frames
 
 
@@ -234,6 +236,10 @@ def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery |
     watcher = gallery if isinstance(gallery, GalleryWatcher) else None
     operating = operating_threshold(pipeline, watcher.gallery if watcher is not None else gallery, config)
     audit.write({"action": "operating_point", "threshold": operating.threshold, "how": operating.how}, sync=True)
+    liveness = liveness_gate(pipeline, config)
+    audit.write({"action": "liveness", "result": "on" if liveness else "off",
+                 "threshold": liveness.threshold if liveness else None,
+                 **({} if liveness else {"warning": LIVENESS_OFF_WARNING})}, sync=True)
     tracker, stats = DecisionTracker(config), RunStats()
     stats.threshold, stats.threshold_how = operating.threshold, operating.how
     unlocked_until: float | None = None
@@ -280,14 +286,26 @@ def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery |
         if keep_stage_times:
             stats.stage_ms["detect"].append(detect_ms)
             stats.stage_ms["embed"].append(embed_ms)
-        best_name, best_distance = None, float("inf")
-        for vector in vectors:
+        best_name, best_distance, best_face = None, float("inf"), None
+        for face, vector in zip(faces, vectors):
             name, distance = people.nearest(vector)
             if distance < best_distance:
-                best_name, best_distance = name, distance
+                best_name, best_distance, best_face = name, distance, face
         threshold = operating.threshold
         person = best_name if threshold is not None and best_distance < threshold else None
         stats.matches += person is not None
+        live_score = None
+        if person is not None and liveness is not None:  # only a face that would vote needs the check
+            start = time.perf_counter()
+            live_score = liveness.score(frame.image, best_face)
+            if keep_stage_times:
+                stats.stage_ms["liveness"].append(1000 * (time.perf_counter() - start))
+            if not liveness.is_live(live_score):
+                stats.suspected_attacks += 1
+                audit.write({"frame": frame.index, "time": round(now, 3), "action": "suspected_attack",
+                             "nearest": person, "distance": round(best_distance, 4), "live_score": round(live_score, 4),
+                             "live_threshold": liveness.threshold})
+                person = None
         if unlocked_until is not None:
             tracker.update(now, None)  # open door: votes do not pile up for the next unlock
             decided, count = None, 0
@@ -295,7 +313,8 @@ def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery |
             decided, count = tracker.update(now, person)
         record = {"frame": frame.index, "time": round(now, 3), "faces": len(faces), "person": person or "unknown",
                   "nearest": best_name, "distance": round(best_distance, 4), "votes": count,
-                  "threshold": threshold, "action": "none"}
+                  "threshold": threshold, "action": "none",
+                  **({} if live_score is None else {"live_score": round(live_score, 4)})}
         if decided is None:
             audit.write(record)
             continue
@@ -307,6 +326,28 @@ def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery |
         else:
             stats.unlocks_refused_unrecorded += 1
     return stats
+
+
+class LockError(ValueError):
+    """The lock cannot run as asked (a user error: the message says what to do)."""
+
+
+LIVENESS_OFF_WARNING = ("liveness detection is off: a printed photo or a screen showing a resident's face can open "
+                        "this door")
+
+
+def liveness_gate(pipeline: FacePipeline, config: LockConfig):
+    """The pipeline's liveness check when the lock uses one; refuses to run "on" without nets or a threshold."""
+    if not config.liveness:
+        return None
+    check = pipeline.liveness
+    if check is None:
+        raise LockError("these models have no anti-spoofing nets (a folder converted before liveness detection): "
+                        "run `edgeface convert` again, or run with --liveness off and accept that a photo opens the door")
+    if check.threshold is None:
+        raise LockError("these models record no liveness threshold: run `edgeface convert` again, or run with "
+                        "--liveness off and accept that a photo opens the door")
+    return check
 
 
 class Stopped(Exception):

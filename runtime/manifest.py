@@ -57,6 +57,7 @@ class Manifest:
     models: list[ModelEntry]
     camera: dict = field(default_factory=dict)  # width, height, min_face_size, scale_factor for the P-Net set
     operating_point: dict = field(default_factory=dict)  # LFW thresholds of the embedder
+    liveness: dict = field(default_factory=dict)  # the anti-spoofing nets' live threshold (development data)
     created_by: str = ""
     schema_version: int = SCHEMA_VERSION
 
@@ -95,7 +96,8 @@ def parse_manifest(text: str, label: str = MANIFEST_NAME) -> Manifest:
             item["outputs"] = {k: _tensor(t) for k, t in item["outputs"].items()}
             models.append(ModelEntry(**item))
         return Manifest(models=models, camera=data.get("camera", {}), operating_point=data.get("operating_point", {}),
-                        created_by=data.get("created_by", ""), schema_version=data["schema_version"])
+                        liveness=data.get("liveness", {}), created_by=data.get("created_by", ""),
+                        schema_version=data["schema_version"])
     except ManifestError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as error:

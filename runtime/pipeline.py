@@ -16,6 +16,7 @@ import numpy as np
 
 from edgeface.runtime.cascade import CascadeConfig, Detector, Face, pick_face
 from edgeface.runtime.images import ImageError
+from edgeface.runtime.liveness import LivenessCheck
 
 MODELS_ENV = "EDGEFACE_MODELS"
 MAX_DETECT_PIXELS = 2_100_000  # 1920x1080 and smaller are searched as they are (a door camera: 640x480)
@@ -43,6 +44,7 @@ class FacePipeline:
     threshold_far_1e3: float | None = None
     model_id: str = ""  # which trained weights made the embeddings (a gallery is only valid for these)
     door_policy: dict = field(default_factory=dict)  # per security target and household size: the lock's threshold
+    liveness: LivenessCheck | None = None  # anti-spoofing nets; None: the models folder has none
     description: dict = field(default_factory=dict)
 
     def detect(self, image: np.ndarray) -> list[Face]:
@@ -123,13 +125,20 @@ def open_runtime(models_dir: str | os.PathLike, variant: str | None = None, num_
     camera = manifest.camera or {}
     config = cascade or CascadeConfig(min_face_size=float(camera.get("min_face_size", 20.0)),
                                       scale_factor=float(camera.get("scale_factor", 0.709)))
-    point = checked_operating_point(manifest.operating_point or {}, str(folder / "manifest.json"))
     float_entry = manifest.find("facenet", "fp32") or manifest.find("facenet", chosen)
+    liveness = None
+    if manifest.find("liveness_v2", chosen):
+        from edgeface.runtime.liveness import TfliteLiveness, checked_liveness
+
+        point = checked_liveness(manifest.liveness or {}, str(folder / "manifest.json"))
+        liveness = LivenessCheck(TfliteLiveness(folder, chosen, manifest, num_threads, delegates),
+                                 point.get("live_threshold"), point.get("source", ""))
+    point = checked_operating_point(manifest.operating_point or {}, str(folder / "manifest.json"))
     return FacePipeline(
         detector=Detector(nets, config), embedder=embedder,
         model_id=str(point.get("weights_sha256") or float_entry.sha256),
         threshold_accuracy=float(point["euclidean_threshold_accuracy"]) if "euclidean_threshold_accuracy" in point else None,
         threshold_far_1e3=float(point["euclidean_threshold_far_1e-3"]) if "euclidean_threshold_far_1e-3" in point else None,
-        door_policy=point.get("door_policy", {}),
+        door_policy=point.get("door_policy", {}), liveness=liveness,
         description={"models": str(folder), "variant": chosen, "accelerator": "edgetpu" if delegates else "cpu",
                      "interpreter": interpreter.backend_name(), "threads": num_threads})

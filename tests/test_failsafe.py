@@ -108,7 +108,8 @@ def test_removing_a_person_applies_to_the_running_loop(tmp_path):
                 remove(path, "ann")
             yield frame(index, 0)  # always ann's face
 
-    stats = run_lock(frames(), FakePipeline(ann), watcher, LockConfig(relock_s=0.5, threshold=1.0), door, audit)
+    stats = run_lock(frames(), FakePipeline(ann), watcher, LockConfig(relock_s=0.5, threshold=1.0, liveness=False),
+                     door, audit)
     door.close("test")
     records = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     unlock_frames = [r["frame"] for r in records if r["action"] == "unlock"]
@@ -148,7 +149,7 @@ def test_door_records_intent_before_acting_and_never_blocks(tmp_path):
 
 def lock_run_command(models_dir: Path, gallery: Path, frames: Path, audit: Path, events: Path) -> list[str]:
     return [sys.executable, "-m", "edgeface.cli", "lock", "run", "--images", str(frames), "--models", str(models_dir),
-            "--gallery", str(gallery), "--audit", str(audit), "--relock", "1000",
+            "--gallery", str(gallery), "--audit", str(audit), "--relock", "1000", "--liveness", "off",
             "--action", f"command:sh -c 'echo $EDGEFACE_EVENT >> {events}'"]
 
 
@@ -311,7 +312,7 @@ def test_concurrent_enrolments_both_survive(tmp_path):
 @pytest.mark.parametrize("option", [("--threshold", "0"), ("--threshold", "2.5"), ("--threshold", "inf"),
                                     ("--relock", "nan"), ("--relock", "inf"), ("--window", "0"),
                                     ("--window", "nan"), ("--fps", "0"), ("--action-timeout", "0"),
-                                    ("--far-per-visit", "0"), ("--far-per-visit", "1.5")])
+                                    ("--far-per-visit", "0"), ("--far-per-visit", "1.5"), ("--liveness", "maybe")])
 def test_option_values_that_break_the_rule_are_refused(tmp_path, option):
     result = run_runtime_cli(tmp_path, "lock", "run", "--images", str(tmp_path), "--gallery", str(tmp_path / "g.json"),
                              *option)

@@ -180,6 +180,7 @@ def copy_frames(paths: list[Path], folder: Path, start: int = 0) -> None:
 
 def test_lock_enrol_run_remove_without_tensorflow(models_dir, lfw_root, tmp_path):
     common = ["--models", str(models_dir), "--gallery", str(tmp_path / "gallery.json")]
+    off = ["--liveness", "off"]  # the frames are LFW photos: this test is about recognition (see test_liveness)
     enrol = tmp_path / "enrol"
     copy_frames(lfw_files(lfw_root, "Colin_Powell", range(1, 9)), enrol)
     (enrol / "9998.jpg").write_bytes(b"")  # an empty file is refused with a reason, not a crash
@@ -196,13 +197,13 @@ def test_lock_enrol_run_remove_without_tensorflow(models_dir, lfw_root, tmp_path
     cv2.imwrite(str(frames / "0011.png"), np.zeros((480, 640, 3), np.uint8))  # dead camera frame
     events = tmp_path / "events.txt"
     result = run_runtime_cli(tmp_path, "lock", "run", "--images", str(frames), "--fps", "5", "--relock", "1.0",
-                             "--audit", str(tmp_path / "audit.jsonl"),
+                             "--audit", str(tmp_path / "audit.jsonl"), *off,
                              "--action", f"command:sh -c 'echo $EDGEFACE_EVENT:$EDGEFACE_PERSON >> {events}'", *common)
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     # one resident: the door policy's threshold for the default target, said before the loop starts
     assert any(line.startswith("threshold 0.915 (door policy: stranger visits let in <= 0.0001")
-               for line in result.stderr.splitlines()), result.stderr[-2000:]
+               and "WARNING: liveness detection is off" in line for line in result.stderr.splitlines()), result.stderr[-2000:]
     assert summary["threshold"] == 0.915 and "door policy" in summary["threshold_how"]
     assert summary["unlock_people"] == {"Colin Powell": 1}
     assert summary["unreadable"] == 1 and summary["dead"] == 1
@@ -297,8 +298,11 @@ def test_door_scenario_accepts_enrolled_people_and_refuses_strangers(models_dir,
     from edgeface.door_scenario import ScenarioConfig, run_scenario
     from edgeface.runtime.pipeline import open_runtime
 
+    from edgeface.runtime.lock import LockConfig
+
     report = run_scenario(lfw_root, open_runtime(models_dir, "int8"),
-                          ScenarioConfig(households=1, enrolled_people=2, visits_per_person=3, strangers=8))
+                          ScenarioConfig(households=1, enrolled_people=2, visits_per_person=3, strangers=8),
+                          LockConfig(liveness=False))  # LFW photos: recognition only (test_liveness has the gate)
     assert report["genuine_visits"] == 6 and report["impostor_visits"] == 8
     assert report["true_accepts"] >= 5
     assert report["false_accepts"] == 0
