@@ -10,6 +10,7 @@ loop is the production one (`run_lock`); its audit records are read back to scor
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from edgeface.runtime.actions import Door
 from edgeface.runtime.gallery import Gallery
 from edgeface.runtime.fileio import portable_path
 from edgeface.runtime.images import read_rgb
-from edgeface.runtime.lock import LockConfig, collect_enrolment, run_lock
+from edgeface.runtime.lock import LockConfig, RunStats, collect_enrolment, run_lock
 from edgeface.runtime.pipeline import FacePipeline
 from edgeface.synthetic import door_frame
 
@@ -58,6 +59,18 @@ class SilentAction:
 
     def close(self) -> None:
         pass
+
+
+def replay(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery,
+           lock: LockConfig) -> tuple[RunStats, list[dict]]:
+    """The production lock loop over scripted frames, with a silent strike and an in-memory audit log."""
+    audit = MemoryAudit()
+    door = Door(SilentAction(), audit)
+    try:
+        stats = run_lock(frames, pipeline, gallery, lock, door, audit)
+    finally:
+        door.close("scenario end")
+    return stats, audit.records
 
 
 def run_household(root: Path, pipeline: FacePipeline, people: dict[str, list[str]], config: ScenarioConfig,
@@ -98,19 +111,14 @@ def run_household(root: Path, pipeline: FacePipeline, people: dict[str, list[str
                 yield Frame(index, 10.0 * v + 0.2 * j, door_frame([image(name, file)], rng), f"{name}/{file}")
                 index += 1
 
-    audit = MemoryAudit()
-    door = Door(SilentAction(), audit)
-    try:
-        stats = run_lock(frames(), pipeline, gallery, lock, door, audit)
-    finally:
-        door.close("scenario end")
+    stats, records = replay(frames(), pipeline, gallery, lock)
     unlocked = {}
-    for record in audit.records:
+    for record in records:
         if record.get("action") == "unlock":
             unlocked.setdefault(frame_visit[record["frame"]], record["person"])
     outcome = [{"person": name, "enrolled": is_enrolled, "frames": len(files), "unlocked_for": unlocked.get(v)}
                for v, (name, is_enrolled, files) in enumerate(visits)]
-    matched = [r for r in audit.records if "faces" in r]
+    matched = [r for r in records if "faces" in r]
     truth = {r["frame"]: visits[frame_visit[r["frame"]]] for r in matched}
     return {"enrolled": enrolment, "threshold": stats.threshold, "threshold_how": stats.threshold_how,
             "frames": stats.frames, "frames_without_face": stats.without_face, "visits": outcome,

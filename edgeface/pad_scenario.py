@@ -16,15 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeface.door_scenario import MemoryAudit, SilentAction
+from edgeface.door_scenario import replay
 from edgeface.household import upper_bound
 from edgeface.pad import LIVE, PadFrame, load_frames
-from edgeface.runtime.actions import Door
 from edgeface.runtime.fileio import portable_path
 from edgeface.runtime.frames import Frame
 from edgeface.runtime.gallery import Gallery
 from edgeface.runtime.images import read_rgb
-from edgeface.runtime.lock import LockConfig, collect_enrolment, run_lock
+from edgeface.runtime.lock import LockConfig, collect_enrolment
 from edgeface.runtime.pipeline import FacePipeline
 
 
@@ -65,13 +64,8 @@ def run_subject(subject: str, enrol_frames: list[PadFrame], visits: list[tuple[s
                 yield Frame(index, 10.0 * v + j / config.fps, read_rgb(frame.path), frame.path.name)
                 index += 1
 
-    audit = MemoryAudit()
-    door = Door(SilentAction(), audit)
-    try:
-        stats = run_lock(frames(), pipeline, gallery, lock, door, audit)
-    finally:
-        door.close("scenario end")
-    unlocked = {frame_visit[r["frame"]] for r in audit.records if r.get("action") == "unlock"}
+    stats, records = replay(frames(), pipeline, gallery, lock)
+    unlocked = {frame_visit[r["frame"]] for r in records if r.get("action") == "unlock"}
     return {"subject": subject, "enrolled_shots": len(result.embeddings), "threshold": stats.threshold,
             "suspected_attack_frames": stats.suspected_attacks, "frames": stats.frames,
             "visits": [{"attempt": shown[0].attempt, "kind": kind, "frames": len(shown), "unlocked": v in unlocked}

@@ -318,7 +318,8 @@ def test_lock_run_with_liveness_on_lets_only_live_judged_frames_vote(models_dir,
     result = run_runtime_cli(tmp_path, "lock", "run", "--images", str(frames), "--relock", "0.5",
                              "--audit", str(tmp_path / "a.jsonl"), *common)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert f"liveness on, threshold {threshold}" in result.stderr.splitlines()[0]
+    first = next(line for line in result.stderr.splitlines() if line.startswith("threshold "))  # said before the loop
+    assert f"liveness on, threshold {threshold}" in first
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     records = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
     assert [r for r in records if r["action"] == "liveness"][0]["threshold"] == threshold
