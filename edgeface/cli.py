@@ -508,14 +508,14 @@ def eval_pad(
     """Presentation-attack detection, ISO/IEC 30107-3 style: APCER per attack type, BPCER, attempts and frames."""
     from edgeface.console import progress
     from edgeface.pad import PadEvaluation, evaluate, plot_det, summary_lines
-    from edgeface.runtime.fileio import atomic_write_json
+    from edgeface.runtime.fileio import atomic_write_json, portable_path
 
     pipeline = _pipeline(models, variant)
     config = PadEvaluation(data, split, every, threshold, choose_frame_bpcer)
     with quiet_terminal(out.with_suffix(".log")):
         report, _, _ = evaluate(config, pipeline, lambda items, label: progress(items, label, unit="frames"))
-    report["using"] = pipeline.description
-    atomic_write_json(out, report)
+    report["using"] = {**pipeline.description, "models": portable_path(pipeline.description["models"])}
+    atomic_write_json(out, report, indent=None)  # every frame's score and landmarks: one line, not 50,000
     if det is not None:
         plot_det(report["sweep"], report["threshold"], det, f"{data.name} {split}, every {every}")
     for line in summary_lines(report):
@@ -874,6 +874,7 @@ def lock_attack_scenario(
     variant: Optional[str] = VariantOption,
     out: Path = typer.Option(Path("reports/attack_scenario.json"), help="JSON report"),
     every: int = typer.Option(3, help="replay every N-th frame of each attempt"),
+    visit_frames: int = typer.Option(10, help="frames per door visit (an attempt is cut into visits)"),
     far_per_visit: float = typer.Option(1e-4, help="the lock's security target (as `lock run`)"),
     liveness: str = LivenessOption,
 ) -> None:
@@ -886,7 +887,7 @@ def lock_attack_scenario(
     lock = LockConfig(far_per_visit=far_per_visit, liveness=_liveness_on(liveness))
     pipeline = _pipeline(models, variant)
     with quiet_terminal(out.with_suffix(".log")):
-        report = run_attack_scenario(data, pipeline, lock, AttackScenarioConfig(every=every))
+        report = run_attack_scenario(data, pipeline, lock, AttackScenarioConfig(every=every, visit_frames=visit_frames))
     atomic_write_json(out, report)
     typer.echo(f"liveness {liveness}: {report['subjects']} one-person households; resident visits "
                f"{report['resident_visits']}: let in {report['resident_visits_let_in']}, refused "

@@ -278,7 +278,10 @@ def evaluate(config: PadEvaluation, pipeline, progress=lambda it, _: it) -> tupl
     else:
         raise PadDataError("no liveness threshold recorded for these models: pass --threshold, or fix one on "
                            "development data with --choose-frame-bpcer")
-    report = {"data": str(config.data), "split": config.split, "every": config.every, "listed_missing": missing,
+    from edgeface.runtime.fileio import portable_path
+
+    report = {"data": portable_path(config.data), "split": config.split, "every": config.every,
+              "listed_missing": missing,
               "threshold_how": how, **pad_report(frames, scores, threshold, config.k, config.n),
               "sweep": sweep(frames, scores, np.round(np.linspace(0, 1, 201), 4)),
               "frames": [{"file": f.path.name, "attempt": f.attempt,

@@ -2,8 +2,9 @@
 
 Each NUAA subject with printed-photo attempts in the test split becomes a one-person household, enrolled from
 `shots` of their live frames (training split; a subject with none there gives up its first live test attempt
-for enrolment, which is then not replayed). Replayed through the production lock loop (`run_lock`), one visit
-per attempt, frames `1 / fps` apart, visits 10 s apart (every visit starts locked with an empty vote window):
+for enrolment, which is then not replayed). Each attempt is cut into visits of `visit_frames` replayed frames
+(2 s at the lock's 5 fps; NUAA attempts run 25 to 160 frames), replayed through the production lock loop
+(`run_lock`) `1 / fps` apart, visits 10 s apart (every visit starts locked with an empty vote window):
 - resident visits: the subject's own live test attempts (what liveness costs: visits refused),
 - attack visits: printed photos of the same, enrolled, subject (what liveness buys: attacks let in).
 Run it with liveness on and off to see both sides. Counts come with their 95% upper bounds.
@@ -30,6 +31,7 @@ from edgeface.runtime.pipeline import FacePipeline
 @dataclass(frozen=True)
 class AttackScenarioConfig:
     every: int = 3  # replay every N-th frame of each attempt
+    visit_frames: int = 10  # an attempt is cut into visits of this many replayed frames (2 s at 5 fps)
     shots: int = 5
     enrol_every: int = 10  # enrolment frames offered: every N-th live training frame of the subject
     fps: float = 5.0
@@ -44,6 +46,12 @@ def attempts_of(frames: list[PadFrame]) -> dict[str, list[PadFrame]]:
     for frame in frames:
         grouped.setdefault(frame.attempt, []).append(frame)
     return grouped
+
+
+def visits_of(attempt: list[PadFrame], length: int) -> list[list[PadFrame]]:
+    """An attempt cut into door visits of `length` frames; a shorter tail of at least half that is a visit too."""
+    visits = [attempt[i : i + length] for i in range(0, len(attempt), length)]
+    return [v for v in visits if len(v) >= max(1, length // 2)]
 
 
 def run_subject(subject: str, enrol_frames: list[PadFrame], visits: list[tuple[str, list[PadFrame]]],
@@ -82,14 +90,16 @@ def run_attack_scenario(db: Path, pipeline: FacePipeline, lock: LockConfig,
     for subject in subjects:
         enrol = [f for f in training if f.kind == LIVE and subject_of(f) == subject][:: config.enrol_every]
         own = {a: fs for a, fs in test_attempts.items() if subject_of(fs[0]) == subject}
-        live = [(LIVE, fs) for a, fs in sorted(own.items()) if fs[0].kind == LIVE]
-        attacks = [(fs[0].kind, fs) for a, fs in sorted(own.items()) if fs[0].kind != LIVE]
+        live = [fs for _, fs in sorted(own.items()) if fs[0].kind == LIVE]
+        attacks = [fs for _, fs in sorted(own.items()) if fs[0].kind != LIVE]
         if not enrol and live:  # no training frames: the first live test attempt enrols, and is not replayed
-            enrol, live = live[0][1], live[1:]
+            enrol, live = live[0], live[1:]
         if not enrol:
             skipped.append(subject)
             continue
-        households.append(run_subject(subject, enrol, live + attacks, pipeline, lock, config))
+        visits = [(attempt[0].kind, visit) for attempt in live + attacks
+                  for visit in visits_of(attempt, config.visit_frames)]
+        households.append(run_subject(subject, enrol, visits, pipeline, lock, config))
     visits = [v for h in households for v in h["visits"]]
     resident = [v for v in visits if v["kind"] == LIVE]
     attack = [v for v in visits if v["kind"] != LIVE]

@@ -51,8 +51,9 @@ def atomic_write_text(path: str | os.PathLike, text: str, mode: int | None = Non
     atomic_write_bytes(path, text.encode("utf-8"), mode)
 
 
-def atomic_write_json(path: str | os.PathLike, obj) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+def atomic_write_json(path: str | os.PathLike, obj, indent: int | None = 2) -> None:
+    """`indent=None`: one line, for reports that carry thousands of per-item records."""
+    atomic_write_text(path, json.dumps(obj, indent=indent, sort_keys=False) + "\n")
 
 
 def atomic_save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:

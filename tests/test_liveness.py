@@ -330,3 +330,41 @@ def test_lock_run_with_liveness_on_lets_only_live_judged_frames_vote(models_dir,
     assert all(r["live_score"] < threshold and r["nearest"] == "Colin Powell" for r in attacks)
     assert summary["suspected_attacks"] == len(attacks)
     assert summary["matches"] == len(voting) + len(attacks)
+
+
+def test_attack_scenario_replays_nuaa_style_visits_through_the_lock(models_dir, lfw_root, tmp_path):
+    """A NUAA-layout folder made of one LFW person's photos: enrolled from the 'live' training frames, visited by
+    'live' test attempts and 'print' test attempts (the same kind of photos). With liveness off, recognition alone
+    decides and the photos open the door; the report's counts add up either way."""
+    from edgeface.pad_scenario import AttackScenarioConfig, run_attack_scenario
+    from edgeface.runtime.lock import LockConfig
+    from edgeface.runtime.pipeline import open_runtime
+
+    person = lfw_root / "lfw-deepfunneled" / "Tony_Blair"
+    photos = sorted(person.glob("*.jpg"))
+    db = tmp_path / "db"
+    lists = {}
+    layout = {("ClientRaw", "client_train_raw.txt"): [("0001_00_00_01", photos[0:8])],
+              ("ClientRaw", "client_test_raw.txt"): [("0001_00_00_02", photos[8:18])],
+              ("ImposterRaw", "imposter_train_raw.txt"): [],
+              ("ImposterRaw", "imposter_test_raw.txt"): [("0001_00_01_01", photos[18:28]),
+                                                         ("0001_00_02_01", photos[28:38])]}
+    for (folder, listing), attempts in layout.items():
+        lines = lists.setdefault(listing, [])
+        for attempt, files in attempts:
+            for picture, file in enumerate(files):
+                (db / folder / "0001").mkdir(parents=True, exist_ok=True)
+                (db / folder / "0001" / f"{attempt}_{picture}.jpg").write_bytes(file.read_bytes())
+                lines.append(f"0001\\{attempt}_{picture}.jpg")
+    for listing, lines in lists.items():
+        (db / listing).write_text("\n".join(lines) + "\n")
+    pipeline = open_runtime(models_dir, "int8")
+    config = AttackScenarioConfig(every=1, visit_frames=5, enrol_every=1)
+    off = run_attack_scenario(db, pipeline, LockConfig(liveness=False), config)
+    assert off["subjects"] == 1 and off["resident_visits"] == 2 and off["attack_visits"] == 4
+    assert off["attack_visits_let_in"] >= 3  # the resident's own photos: recognition alone lets them in
+    assert off["liveness_threshold"] is None and off["suspected_attack_frames"] == 0
+    on = run_attack_scenario(db, pipeline, LockConfig(), config)
+    assert on["liveness_threshold"] == pipeline.liveness.threshold
+    assert on["attack_visits_let_in"] <= off["attack_visits_let_in"]
+    assert on["resident_visits_let_in"] + on["resident_visits_refused"] == 2
