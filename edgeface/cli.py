@@ -845,7 +845,8 @@ def lock_scenario(
     far_per_visit: float = typer.Option(1e-4, help="the lock's security target (as `lock run`)"),
     threshold: Optional[float] = typer.Option(None, help="a fixed threshold instead of the security target"),
     seed: int = typer.Option(7),
-    liveness: str = LivenessOption,
+    liveness: str = typer.Option("off", help="off (default): LFW photos are photos, and the liveness nets refuse "
+                                             "most of them (measure liveness with `lock attack-scenario`) | on"),
 ) -> None:
     """Households of 3 LFW people each enrol from some photos; visits by them (held-out photos) and by
     strangers are replayed through the lock loop; false accepts per visit with their 95% upper bound."""
