@@ -332,14 +332,9 @@ def test_lock_run_with_liveness_on_lets_only_live_judged_frames_vote(models_dir,
     assert summary["matches"] == len(voting) + len(attacks)
 
 
-def test_attack_scenario_replays_nuaa_style_visits_through_the_lock(models_dir, lfw_root, tmp_path):
-    """A NUAA-layout folder made of one LFW person's photos: enrolled from the 'live' training frames, visited by
-    'live' test attempts and 'print' test attempts (the same kind of photos). With liveness off, recognition alone
-    decides and the photos open the door; the report's counts add up either way."""
-    from edgeface.pad_scenario import AttackScenarioConfig, run_attack_scenario
-    from edgeface.runtime.lock import LockConfig
-    from edgeface.runtime.pipeline import open_runtime
-
+def lfw_nuaa(lfw_root: Path, tmp_path: Path) -> Path:
+    """A NUAA-layout folder made of one LFW person's photos: 8 'live' training frames, a 10-frame 'live' test
+    attempt and two 10-frame 'print' test attempts (photos of the same kind: the layout is what is tested)."""
     person = lfw_root / "lfw-deepfunneled" / "Tony_Blair"
     photos = sorted(person.glob("*.jpg"))
     db = tmp_path / "db"
@@ -358,6 +353,40 @@ def test_attack_scenario_replays_nuaa_style_visits_through_the_lock(models_dir, 
                 lines.append(f"0001\\{attempt}_{picture}.jpg")
     for listing, lines in lists.items():
         (db / listing).write_text("\n".join(lines) + "\n")
+    return db
+
+
+def test_eval_pad_runs_from_the_runtime_only_install(models_dir, lfw_root, tmp_path):
+    from clirunner import run_runtime_cli
+
+    db = lfw_nuaa(lfw_root, tmp_path)
+    out = tmp_path / "pad.json"
+    result = run_runtime_cli(tmp_path, "eval-pad", str(db), "--models", str(models_dir), "--out", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(out.read_text())
+    assert report["by_type"]["live"]["attempts"] == 1 and report["by_type"]["print"]["attempts"] == 2
+    assert report["by_type"]["print"]["apcer_frames"]["of"] == 20 and len(report["frames"]) == 30
+    assert report["threshold"] == models_dir_threshold(models_dir) and report["data"] == "db"
+    assert "APCER" in result.stdout and "BPCER" in result.stdout
+    result = run_runtime_cli(tmp_path, "eval-pad", str(tmp_path / "nowhere"), "--models", str(models_dir))
+    assert result.returncode == 2 and "not a folder" in result.stderr
+
+
+def models_dir_threshold(models_dir: Path) -> float:
+    from edgeface.runtime.manifest import load_manifest
+
+    return load_manifest(models_dir).liveness["live_threshold"]
+
+
+def test_attack_scenario_replays_nuaa_style_visits_through_the_lock(models_dir, lfw_root, tmp_path):
+    """A NUAA-layout folder made of one LFW person's photos: enrolled from the 'live' training frames, visited by
+    'live' test attempts and 'print' test attempts (the same kind of photos). With liveness off, recognition alone
+    decides and the photos open the door; the report's counts add up either way."""
+    from edgeface.pad_scenario import AttackScenarioConfig, run_attack_scenario
+    from edgeface.runtime.lock import LockConfig
+    from edgeface.runtime.pipeline import open_runtime
+
+    db = lfw_nuaa(lfw_root, tmp_path)
     pipeline = open_runtime(models_dir, "int8")
     config = AttackScenarioConfig(every=1, visit_frames=5, enrol_every=1)
     off = run_attack_scenario(db, pipeline, LockConfig(liveness=False), config)
