@@ -19,7 +19,7 @@ import numpy as np
 
 from edgeface import lfw
 from edgeface.runtime import geometry
-from edgeface.runtime.cascade import CascadeConfig
+from edgeface.runtime.cascade import CascadeConfig, Face
 from edgeface.runtime.images import read_rgb
 
 
@@ -101,19 +101,30 @@ def stage_crops(frames: list[np.ndarray], nets, config: CascadeConfig, max_crops
     return out
 
 
-def facenet_faces(root: Path, names: list[str], detector) -> np.ndarray:
-    """5-point-aligned 112x112 faces of the calibration images (uint8)."""
-    from edgeface.models.facenet import ALIGN_SIZE
-    from edgeface.runtime.align import align_five_points
+def central_faces(root: Path, names: list[str], detector) -> list[tuple[np.ndarray, Face]]:
+    """(image, central face) of each calibration image in which the detector finds a face."""
     from edgeface.runtime.cascade import pick_face
 
-    crops = []
+    picked = []
     for name in names:
         image = read_rgb(root / lfw.IMAGES_SUBDIR / name)
         face = pick_face(detector.detect(image), image.shape)
         if face is not None:
-            crops.append(align_five_points(image, face.landmarks, ALIGN_SIZE))
-    return np.stack(crops)
+            picked.append((image, face))
+    return picked
+
+
+def aligned_faces(picked: list[tuple[np.ndarray, Face]]) -> np.ndarray:
+    """5-point-aligned 112x112 crops (uint8) of `central_faces` output."""
+    from edgeface.models.facenet import ALIGN_SIZE
+    from edgeface.runtime.align import align_five_points
+
+    return np.stack([align_five_points(image, face.landmarks, ALIGN_SIZE) for image, face in picked])
+
+
+def facenet_faces(root: Path, names: list[str], detector) -> np.ndarray:
+    """5-point-aligned 112x112 faces of the calibration images (uint8)."""
+    return aligned_faces(central_faces(root, names, detector))
 
 
 def facenet_inputs(root: Path, names: list[str], detector, size: int | None = None) -> np.ndarray:
@@ -124,16 +135,12 @@ def facenet_inputs(root: Path, names: list[str], detector, size: int | None = No
     return embedder_input(facenet_faces(root, names, detector), size or INPUT_SIZE)
 
 
-def liveness_inputs(root: Path, names: list[str], detector) -> dict[str, np.ndarray]:
-    """Each anti-spoofing net's 80x80 context crops of the calibration images' central faces (BGR 0..255)."""
-    from edgeface.runtime.cascade import pick_face
+def liveness_inputs(picked: list[tuple[np.ndarray, Face]]) -> dict[str, np.ndarray]:
+    """Each anti-spoofing net's 80x80 context crops (BGR 0..255) of `central_faces` output."""
     from edgeface.runtime.liveness import NET_SCALES, liveness_crops
 
     crops: dict[str, list[np.ndarray]] = {role: [] for role in NET_SCALES}
-    for name in names:
-        image = read_rgb(root / lfw.IMAGES_SUBDIR / name)
-        face = pick_face(detector.detect(image), image.shape)
-        if face is not None:
-            for role, crop in liveness_crops(image, face).items():
-                crops[role].append(crop)
+    for image, face in picked:
+        for role, crop in liveness_crops(image, face).items():
+            crops[role].append(crop)
     return {role: np.stack(values) for role, values in crops.items()}

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeface.calibration.lfw_sets import (CalibrationConfig, compose_frames, describe, draw, facenet_inputs,
-                                           liveness_inputs, pnet_levels, stage_crops)
+from edgeface.calibration.lfw_sets import (CalibrationConfig, aligned_faces, central_faces, compose_frames, describe,
+                                           draw, facenet_inputs, liveness_inputs, pnet_levels, stage_crops)
 from edgeface.converters.clipped_ranges import clipped_ranges, ranged_export_net
 from edgeface.converters.equalize import STRENGTH, activation_ranges, equalize
 from edgeface.converters.qat import QatConfig
@@ -77,6 +77,7 @@ class Exporter:
         self.facenet_source = ""
         self._agreement: tuple[np.ndarray, np.ndarray] | None = None  # see agreement_set()
         self._picked: list | None = None  # see picked_faces()
+        self._calibration_faces: list | None = None  # see calibration_faces()
         self._float_liveness: np.ndarray | None = None  # float live scores of picked_faces()
 
     def write_model(self, role: str, variant: str, model_bytes: bytes, stem: str, preprocessing: str,
@@ -170,8 +171,8 @@ class Exporter:
     def export_facenet(self) -> None:
         if self.config.onnx is not None:
             return self.export_facenet_from_onnx(self.config.onnx)
-        from edgeface.detector import FloatDetector
         from edgeface.models.facenet import INPUT_SIZE, PREPROCESSING, FloatFaceNet, build_nns2
+        from edgeface.runtime.align import embedder_input
         from edgeface.weights import checked_path, recorded_sums
         from tensorflow import keras
 
@@ -185,8 +186,7 @@ class Exporter:
         self.facenet_reference = lambda faces: float_facenet.embed(faces)
         self.facenet_input_size = INPUT_SIZE
         with stage(f"FaceNet calibration: faces of {self.config.calibration.images} LFW images"):
-            names = draw(self.root, self.config.calibration)
-            samples = facenet_inputs(self.root, names, FloatDetector(self.cascade))
+            samples = embedder_input(aligned_faces(self.calibration_faces()), INPUT_SIZE)
         preprocessing = PREPROCESSING + "; output: the raw 128-D embedding, L2-normalise it"
         calibration = describe(self.config.calibration, f"{len(samples)} aligned faces")
         self.export_variants("facenet", fixed_batch(model), "facenet", samples, preprocessing, calibration)
@@ -252,12 +252,11 @@ class Exporter:
 
     # --- anti-spoofing (MiniFASNet) ------------------------------------------------------------------
     def export_liveness(self) -> None:
-        from edgeface.detector import FloatDetector
         from edgeface.models import minifasnet
 
         arrays = minifasnet.load_weight_arrays()
         with stage(f"MiniFASNet calibration: faces of {self.config.calibration.images} LFW images"):
-            samples = liveness_inputs(self.root, draw(self.root, self.config.calibration), FloatDetector(self.cascade))
+            samples = liveness_inputs(self.calibration_faces())
         for role in minifasnet.NETS:
             calibration = describe(self.config.calibration, f"{len(samples[role])} context crops of their faces")
             self.export_variants(role, fixed_batch(minifasnet.build(role, arrays)), role, samples[role],
@@ -300,6 +299,16 @@ class Exporter:
                 for entry in self.entries:
                     if entry.variant == variant and entry.role.startswith("liveness"):
                         entry.accuracy = {"live_score_vs_float": result}
+
+    def calibration_faces(self) -> list:
+        """(image, central face of the float cascade) of the calibration images: detected once, calibrating both the
+        FaceNet and the anti-spoofing nets."""
+        if self._calibration_faces is None:
+            from edgeface.detector import FloatDetector
+
+            names = draw(self.root, self.config.calibration)
+            self._calibration_faces = central_faces(self.root, names, FloatDetector(self.cascade))
+        return self._calibration_faces
 
     def picked_faces(self) -> list:
         """(image, central face of the float cascade) for each agreement image that has one (computed once)."""
@@ -451,20 +460,27 @@ def compile_edgetpu(path: Path) -> dict:
     return {"compiled": result.returncode == 0, "log": result.stdout[-4000:] + result.stderr[-1000:]}
 
 
+def recorded_point(name: str) -> dict:
+    """What edgeface/weights/operating_points.json records for `name` ({} when nothing)."""
+    from edgeface.weights import WEIGHTS_DIR
+
+    path = WEIGHTS_DIR / "operating_points.json"
+    return json.loads(path.read_text()).get(name, {}) if path.is_file() else {}
+
+
 def liveness_point() -> dict:
     """The anti-spoofing nets' live threshold (fixed on development data), with the sha256 of their weights."""
-    from edgeface.weights import WEIGHTS_DIR, recorded_sums
+    from edgeface.weights import recorded_sums
 
-    point = json.loads((WEIGHTS_DIR / "operating_points.json").read_text()).get("minifasnet", {})
+    point = recorded_point("minifasnet")
     return {**point, "weights_sha256": recorded_sums()["minifasnet.npz"]} if point else {}
 
 
 def operating_point() -> dict:
     """The NNS2's LFW thresholds, plus the sha256 of the float weights they belong to (the gallery's model id)."""
-    from edgeface.weights import WEIGHTS_DIR, recorded_sums
+    from edgeface.weights import recorded_sums
 
-    path = WEIGHTS_DIR / "operating_points.json"
-    point = json.loads(path.read_text()).get("nns2", {}) if path.is_file() else {}
+    point = recorded_point("nns2")
     if point and "nns2_facenet.weights.h5" in recorded_sums():
         point["weights_sha256"] = recorded_sums()["nns2_facenet.weights.h5"]
     return point

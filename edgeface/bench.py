@@ -1,8 +1,9 @@
 """`edgeface bench`: per-stage latency of the converted models on a 640x480 frame with one face.
 
 Stages: P-Net over all pyramid levels, R-Net and O-Net over the crops that frame produces, alignment, FaceNet,
-the two anti-spoofing nets (liveness), and end to end (detect → align → embed → liveness). Each variant is timed with 1 thread and with all threads; the
-median of `repeats` runs after a warm-up is reported. Model sizes come from the manifest.
+the two anti-spoofing nets (liveness), and end to end (detect → align → embed → liveness). Each variant is timed
+with 1 thread and with all threads; the median of `repeats` runs after a warm-up is reported. Model sizes come
+from the manifest.
 """
 
 from __future__ import annotations

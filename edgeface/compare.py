@@ -12,11 +12,9 @@ from edgeface.runtime.pipeline import FacePipeline
 
 def operating_point(embedder_name: str) -> dict:
     """The embedder's LFW operating point (thresholds, accuracy, VAL), recorded in weights/operating_points.json."""
-    import json
+    from edgeface.weights import shipped_operating_points
 
-    from edgeface.weights import checked_path
-
-    points = json.loads(checked_path("operating_points.json").read_text())
+    points = shipped_operating_points()
     if embedder_name not in points:
         raise ValueError(f"no recorded LFW operating point for {embedder_name!r}; pass --threshold")
     return dict(points[embedder_name])

@@ -140,17 +140,15 @@ def checked_liveness(point: dict, label: str = "manifest.json") -> dict:
     """The manifest's liveness operating point, trusted as far as it can be checked: a threshold in (0, 1), and,
     for the shipped MiniFASNet weights, exactly the threshold shipped with them (an edited manifest could
     otherwise set 0.0 and let every photo count as live)."""
-    import json
-
     threshold = point.get("live_threshold")
     if threshold is None:
         return point
     if not isinstance(threshold, (int, float)) or not 0.0 < float(threshold) < 1.0:
         raise ManifestError(f"{label}: liveness threshold {threshold!r} is outside (0, 1); refused")
-    from edgeface.weights import checked_path, recorded_sums
+    from edgeface.weights import recorded_sums, shipped_operating_points
 
     if point.get("weights_sha256") == recorded_sums().get("minifasnet.npz"):
-        shipped = json.loads(checked_path("operating_points.json").read_text()).get("minifasnet", {})
+        shipped = shipped_operating_points().get("minifasnet", {})
         if shipped.get("live_threshold") != threshold:
             raise ManifestError(f"{label}: liveness threshold {threshold} differs from the one shipped with these "
                                 f"weights ({shipped.get('live_threshold')}); the manifest was edited — convert again")

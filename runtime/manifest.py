@@ -151,9 +151,9 @@ def checked_operating_point(point: dict, label: str = MANIFEST_NAME) -> dict:
                                     "is outside (0, 2); refused")
     weights = point.get("weights_sha256")
     if weights:
-        from edgeface.weights import checked_path, recorded_sums
+        from edgeface.weights import recorded_sums, shipped_operating_points
 
-        shipped = json.loads(checked_path("operating_points.json").read_text()).get("nns2", {})
+        shipped = shipped_operating_points().get("nns2", {})
         if weights == recorded_sums().get("nns2_facenet.weights.h5"):
             edited = {k: v for k, v in thresholds.items() if shipped.get(k) != v}
             if "door_policy" not in point and "door_policy" in shipped:

@@ -130,9 +130,9 @@ def open_runtime(models_dir: str | os.PathLike, variant: str | None = None, num_
     if manifest.find("liveness_v2", chosen):
         from edgeface.runtime.liveness import TfliteLiveness, checked_liveness
 
-        point = checked_liveness(manifest.liveness or {}, str(folder / "manifest.json"))
+        live_point = checked_liveness(manifest.liveness or {}, str(folder / "manifest.json"))
         liveness = LivenessCheck(TfliteLiveness(folder, chosen, manifest, num_threads, delegates),
-                                 point.get("live_threshold"), point.get("source", ""))
+                                 live_point.get("live_threshold"), live_point.get("source", ""))
     point = checked_operating_point(manifest.operating_point or {}, str(folder / "manifest.json"))
     return FacePipeline(
         detector=Detector(nets, config), embedder=embedder,

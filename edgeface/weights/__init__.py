@@ -47,3 +47,10 @@ def checked_path(name: str) -> Path:
     if actual != expected:
         raise WeightsError(f"{path}: sha256 {actual} does not match the recorded {expected}")
     return path
+
+
+def shipped_operating_points() -> dict:
+    """operating_points.json as shipped, sha256-checked: the thresholds recorded per embedder and net."""
+    import json
+
+    return json.loads(checked_path("operating_points.json").read_text())
