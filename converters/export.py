@@ -50,6 +50,7 @@ class ConvertConfig:
     qat: QatConfig | None = None  # int8/edgetpu FaceNet from quantization-aware training instead of post-training
     qat_images: int = 1000  # LFW images (not in pairs.txt) whose faces the QAT fine-tune runs on
     mtcnn_range_clip: float = 0.0  # > 0: int8 MTCNN ranges leave this fraction out per end (clipped_ranges.CLIP)
+    split_prelu: bool = True  # CPU int8 MTCNN: PReLU as two ReLU halves XNNPACK runs in int8 (converters/split_prelu)
 
 
 def representative(samples: list[np.ndarray] | np.ndarray):
@@ -100,15 +101,21 @@ class Exporter:
         return MINIFASNET_SOURCE if role.startswith("liveness") else "PyPI mtcnn 1.0.0 weights"
 
     def export_variants(self, role: str, model, stem: str, samples, preprocessing: str, calibration: str,
-                        int8_model=None, show_progress: bool = True) -> None:
+                        int8_model=None, show_progress: bool = True, split_int8: bool = False) -> None:
         """Every configured variant of `model`; int8 and edgetpu from `int8_model` when given (it carries fixed
-        int8 ranges, see converters/clipped_ranges.py)."""
+        int8 ranges, see converters/clipped_ranges.py); with `split_int8` (and no `int8_model`) the CPU int8
+        export has its PReLUs split for XNNPACK (converters/split_prelu.py); the edgetpu one keeps PRELU."""
+        from edgeface.converters.split_prelu import SPLIT_NOTE, split_prelu
+
         variants = self.config.variants
         for variant in progress(variants, f"{stem}: variants", unit="models") if show_progress else variants:
             quantized = variant in ("int8", "edgetpu")
             source = int8_model if quantized and int8_model is not None else model
+            how = calibration
+            if variant == "int8" and split_int8 and int8_model is None:
+                source, how = split_prelu(model), f"{calibration}; {SPLIT_NOTE}"
             data = convert(source, variant, representative(samples) if quantized else None)
-            entry = self.write_model(role, variant, data, stem, preprocessing, calibration if quantized else None)
+            entry = self.write_model(role, variant, data, stem, preprocessing, how if quantized else None)
             if variant == "edgetpu":
                 entry.edgetpu = compile_edgetpu(self.out / entry.file)
 
@@ -154,7 +161,8 @@ class Exporter:
                                      describe(self.config.calibration, f"{width}x{height} frames, pyramid level "
                                                                        f"{level_h}x{level_w} ({len(samples)} levels)"
                                                                        f"; {EQUALIZED}{clipped}"),
-                                     int8_net("pnet", level_h, level_w), show_progress=False)
+                                     int8_net("pnet", level_h, level_w), show_progress=False,
+                                     split_int8=self.config.split_prelu)
         dynamic = mtcnn_models.build_export_net("pnet", arrays)
         self.write_model("pnet_dynamic", "fp32", convert(fixed_batch(dynamic), "fp32"), "pnet_dynamic",
                          MTCNN_PREPROCESSING, None)
@@ -165,7 +173,7 @@ class Exporter:
                                  describe(self.config.calibration, f"{len(crops[role])} candidate crops of the "
                                                                    f"float cascade on the calibration frames; "
                                                                    f"{EQUALIZED}{clipped}"),
-                                 int8_net(role))
+                                 int8_net(role), split_int8=self.config.split_prelu)
 
     # --- FaceNet -------------------------------------------------------------------------------
     def export_facenet(self) -> None:
