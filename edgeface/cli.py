@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -135,8 +136,11 @@ def _liveness_line(check) -> str:
 
 ModelsOption = typer.Option(None, "--models", help="converted models folder (TFLite runtime, no TensorFlow; "
                                                      "default: $EDGEFACE_MODELS); without it the float reference runs")
-VariantOption = typer.Option(None, help="with --models: fp32 | fp16 | dynamic | int8 | edgetpu "
-                                        "(default: edgetpu when a Coral is attached, else int8)")
+VariantOption = typer.Option(None, help="with --models: fp32 | fp16 | dynamic | int8 | edgetpu for every net "
+                                        "(default: edgetpu when a Coral is attached, else int8, with each MTCNN "
+                                        "stage in the variant fastest on this machine)")
+FullDetectOption = typer.Option(10, help="the lock's detector: the whole MTCNN pyramid every N frames, and R-Net/"
+                                         "O-Net around the faces of the previous frame in between (1: every frame)")
 
 
 def _pipeline(models, variant, embedder: str = "nns2", min_face_size: float | None = None, threads: int = 1,
@@ -276,6 +280,9 @@ def convert(
                                                       "calibration values outside its int8 range at each end, e.g. "
                                                       "1e-4 (README: better detector agreement, see the trade-off); "
                                                       "0: the converter's min/max"),
+    int8_prelu: str = typer.Option("split", help="CPU int8 MTCNN: split (each PReLU as two ReLU halves, which "
+                                                 "XNNPACK runs in int8) | native (PRELU; the edgetpu export always "
+                                                 "keeps it)"),
 ) -> None:
     """Export MTCNN (+ the NNS2 FaceNet) to TFLite; fp32 is always written as the reference. Writes manifest.json."""
     from edgeface.calibration.lfw_sets import CalibrationConfig
@@ -298,6 +305,8 @@ def convert(
         require_qat()  # fail now, not after minutes of MTCNN export, when tfmot is missing
     if not 0.0 <= mtcnn_range_clip < 0.01:
         fail(f"--mtcnn-range-clip is a small fraction per end, 0 <= F < 0.01 (got {mtcnn_range_clip:g})")
+    if int8_prelu not in ("split", "native"):
+        fail(f"--int8-prelu is split or native (got {int8_prelu!r})")
     variants = ["fp32"] + [name for name, on in (("fp16", fp16), ("dynamic", dynamic), ("int8", int8),
                                                  ("edgetpu", edgetpu)) if on]
     sizes = []
@@ -311,7 +320,7 @@ def convert(
                            calibration=CalibrationConfig(images=calibration_images),
                            agreement_images=agreement_images, lfw_root=lfw_root, onnx=from_onnx,
                            qat=QatConfig(steps=qat_steps) if qat else None, qat_images=qat_images,
-                           mtcnn_range_clip=mtcnn_range_clip)
+                           mtcnn_range_clip=mtcnn_range_clip, split_prelu=int8_prelu == "split")
     manifest = convert_models(config)
     typer.echo(summary_table(manifest))
     typer.echo(f"wrote {len(manifest.models)} models and {out / 'manifest.json'} (converter log: {out / LOG_NAME})")
@@ -347,6 +356,37 @@ def bench(
     report = run_bench(models, image, threads, repeats)
     atomic_write_json(out, report)
     typer.echo(table(report))
+    typer.echo(f"wrote {out}")
+
+
+@app.command("bench-tracking")
+@guarded
+def bench_tracking(
+    models: Optional[Path] = ModelsOption,
+    variant: Optional[str] = VariantOption,
+    out: Path = typer.Option(Path("reports/bench_tracking.json"), help="JSON report path"),
+    frames: int = typer.Option(1000, help="frames of the walk-up video"),
+    full_detect_every: list[int] = typer.Option([1, 10], help="settings compared (repeatable; the first is the "
+                                                             "baseline the decisions are compared with)"),
+    min_face_size: Optional[float] = typer.Option(None, help="as `lock run --min-face-size`"),
+    lfw_root: Optional[Path] = LfwOption,
+) -> None:
+    """The lock loop's frames/s on a 1,000-frame walk-up video made from LFW, full detection every frame vs
+    detect-then-track, and whether any decision changed."""
+    from edgeface.lfw import locate_lfw
+    from edgeface.runtime.fileio import atomic_write_json
+    from edgeface.track_bench import TrackBenchConfig, run_track_bench
+
+    if frames < 1 or any(every < 1 for every in full_detect_every):
+        fail("--frames and --full-detect-every take whole numbers >= 1")
+    config = TrackBenchConfig(frames=frames, settings=tuple(full_detect_every))
+    pipeline = _pipeline(models, variant, min_face_size=min_face_size)
+    report = run_track_bench(locate_lfw(lfw_root), pipeline, config, log=lambda line: typer.echo(line, err=True))
+    atomic_write_json(out, report)
+    for name, run in report["runs"].items():
+        typer.echo(f"{name}: {run['frames_per_s']} frames/s ({run['speedup_vs_every_frame']}x), unlocks "
+                   f"{len(run['unlocks'])} (same visits let in as every frame: {run['same_visits_unlocked_as_every_frame']}), frames "
+                   f"voting differently {run['frames_voting_differently']}")
     typer.echo(f"wrote {out}")
 
 
@@ -733,6 +773,11 @@ def lock_run(
     threads: int = typer.Option(1, help="interpreter threads"),
     report: Optional[Path] = typer.Option(None, help="write run statistics (and RSS, stage latency) as JSON"),
     liveness: str = LivenessOption,
+    full_detect_every: int = FullDetectOption,
+    min_face_size: Optional[float] = typer.Option(None, help="smallest face (px) searched for; a door camera's "
+                                                             "visitor is >= 80 px wide in 640x480, and 80 runs "
+                                                             "3 pyramid levels instead of 10 (default: the models "
+                                                             "folder's, 20)"),
 ) -> None:
     """Run the lock: detect → align → embed → nearest enrolled person → k-of-n decision → action + audit.
     Relocks on start and on every exit; `lock enroll/remove` apply while it runs (SIGHUP: reload at once)."""
@@ -746,20 +791,22 @@ def lock_run(
     from edgeface.runtime.fileio import portable_path
 
     config = LockConfig(k=k, n=n, window_s=window, relock_s=relock, threshold=threshold,
-                        far_per_visit=far_per_visit, liveness=_liveness_on(liveness))  # validates the values
+                        far_per_visit=far_per_visit, liveness=_liveness_on(liveness),
+                        full_detect_every=full_detect_every)  # validates the values
     frames = open_frames(camera=camera, video=video, images=images, fps=fps)
     door = make_action(action, action_timeout)
     path = _gallery_path(gallery)
     book = load_gallery(path)
     if not book.people:
         fail(f"{path}: nobody is enrolled")
-    pipeline = _pipeline(models, variant, threads=threads, announce=False)
+    pipeline = _pipeline(models, variant, min_face_size=min_face_size, threads=threads, announce=False)
     operating = operating_threshold(pipeline, book, config)
     check = liveness_gate(pipeline, config)  # before the door is touched: no nets, no threshold → refused
     typer.echo(f"threshold {operating.threshold} ({operating.how}); {_liveness_line(check)}; {_using(pipeline)}",
                err=True)  # first line
     log = AuditLog(audit)
     rss_start = rss_mb()
+    started = time.perf_counter()
     try:
         stats = serve(frames, pipeline, path, config, door, log, keep_stage_times=report is not None)
     except Stopped as signal_name:
@@ -767,6 +814,7 @@ def lock_run(
     finally:
         log.close()
     summary = {k: v for k, v in vars(stats).items() if k != "stage_ms"}
+    summary["frames_per_s"] = round(stats.frames / max(1e-9, time.perf_counter() - started), 2)
     summary.update({"rss_mb_start": rss_start, "rss_mb_end": rss_mb(), "rss_mb_peak": peak_rss_mb(),
                     "pipeline": {**pipeline.description, "models": portable_path(pipeline.description["models"])},
                     "threshold": stats.threshold, "threshold_how": stats.threshold_how})
@@ -847,6 +895,7 @@ def lock_scenario(
     seed: int = typer.Option(7),
     liveness: str = typer.Option("off", help="off (default): LFW photos are photos, and the liveness nets refuse "
                                              "most of them (measure liveness with `lock attack-scenario`) | on"),
+    full_detect_every: int = FullDetectOption,
 ) -> None:
     """Households of 3 LFW people each enrol from some photos; visits by them (held-out photos) and by
     strangers are replayed through the lock loop; false accepts per visit with their 95% upper bound."""
@@ -855,7 +904,8 @@ def lock_scenario(
     from edgeface.runtime.fileio import atomic_write_json
     from edgeface.runtime.lock import LockConfig
 
-    lock = LockConfig(threshold=threshold, far_per_visit=far_per_visit, liveness=_liveness_on(liveness))
+    lock = LockConfig(threshold=threshold, far_per_visit=far_per_visit, liveness=_liveness_on(liveness),
+                      full_detect_every=full_detect_every)
     report = run_scenario(locate_lfw(lfw_root), _pipeline(models, variant),
                           ScenarioConfig(households=households, strangers=strangers, seed=seed), lock)
     atomic_write_json(out, report)

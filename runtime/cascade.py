@@ -117,6 +117,18 @@ def detect_faces(image: np.ndarray, nets: MtcnnNets, config: CascadeConfig | Non
     return _onet_stage(image, boxes, nets, config)
 
 
+def refine_faces(image: np.ndarray, boxes: np.ndarray, nets: MtcnnNets, config: CascadeConfig) -> list[Face]:
+    """R-Net and O-Net on given candidate boxes (N, 4+) instead of P-Net's: what a tracker runs around the faces
+    of the previous frame."""
+    boxes = geometry.square_boxes(np.hstack([np.asarray(boxes, np.float32)[:, :4],
+                                             np.ones((len(boxes), 1), np.float32)]))
+    if boxes.shape[0]:
+        boxes = _rnet_stage(image, boxes, nets, config)
+    if boxes.shape[0] == 0:
+        return []
+    return _onet_stage(image, boxes, nets, config)
+
+
 def pick_face(faces: list[Face], image_shape: tuple[int, ...], policy: str = "central") -> Face | None:
     """Choose the face to keep when several are found.
 

@@ -28,6 +28,7 @@ from edgeface.runtime.actions import Door
 from edgeface.runtime.gallery import Gallery, GalleryError, GalleryWatcher
 from edgeface.runtime.pipeline import FacePipeline
 from edgeface.runtime.resources import rss_mb
+from edgeface.runtime.tracking import TrackingDetector
 
 
 # --- enrolment quality -------------------------------------------------------------------------------------
@@ -177,12 +178,15 @@ class LockConfig:
     threshold: float | None = None  # Euclidean; given: used as it is (overrides the door policy)
     far_per_visit: float = 1e-4  # security target: stranger visits let in; picks the threshold per household size
     liveness: bool = True  # a matching frame counts only if the anti-spoofing nets judge its face live
+    full_detect_every: int = 10  # whole P-Net pyramid every N frames; between, follow the faces (runtime/tracking.py)
 
     def __post_init__(self) -> None:
         if not (isinstance(self.k, int) and isinstance(self.n, int) and 1 <= self.k <= self.n):
             raise ValueError(f"need whole numbers 1 <= k <= n (got k={self.k}, n={self.n})")
         if not (np.isfinite(self.far_per_visit) and 0 < self.far_per_visit < 1):
             raise ValueError(f"--far-per-visit must be a rate between 0 and 1 (got {self.far_per_visit!r})")
+        if not (isinstance(self.full_detect_every, int) and self.full_detect_every >= 1):
+            raise ValueError(f"--full-detect-every takes a whole number of frames >= 1 (got {self.full_detect_every!r})")
         _finite_positive("--window", self.window_s)
         _finite_positive("--relock", self.relock_s)
         if self.threshold is not None:
@@ -225,6 +229,8 @@ class RunStats:
     threshold: float | None = None  # the operating threshold at the end of the run, and why
     threshold_how: str = ""
     stage_ms: dict = field(default_factory=lambda: {"detect": [], "embed": [], "liveness": []})
+    full_detections: int = 0  # frames searched with the whole P-Net pyramid ...
+    tracked_frames: int = 0  # ... and frames where R-Net/O-Net followed the previous faces
     rss_mb: dict = field(default_factory=dict)  # frame number -> resident memory, every `rss_every` frames
 
 
@@ -241,6 +247,7 @@ def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery |
                  "threshold": liveness.threshold if liveness else None,
                  **({} if liveness else {"warning": LIVENESS_OFF_WARNING})}, sync=True)
     tracker, stats = DecisionTracker(config), RunStats()
+    follow = TrackingDetector.for_pipeline(pipeline, config.full_detect_every)
     stats.threshold, stats.threshold_how = operating.threshold, operating.how
     unlocked_until: float | None = None
     for frame in frames:
@@ -263,16 +270,18 @@ def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery |
             unlocked_until = None
             door.relock(reason="timer", frame=frame.index, time=round(now, 3))
         if frame.image is None:
+            follow.reset()
             stats.unreadable += 1
             audit.write({"frame": frame.index, "time": round(now, 3), "source": frame.label,
                          "action": "skip", "error": frame.error})
             continue
         if is_dead_frame(frame.image):
+            follow.reset()
             stats.dead += 1
             tracker.update(now, None)
             continue
         start = time.perf_counter()
-        faces = pipeline.detect(frame.image)
+        faces = follow.detect(frame.image)
         detect_ms = 1000 * (time.perf_counter() - start)
         if not faces:
             stats.without_face += 1
@@ -325,6 +334,7 @@ def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery |
             stats.unlock_people[decided] = stats.unlock_people.get(decided, 0) + 1
         else:
             stats.unlocks_refused_unrecorded += 1
+    stats.full_detections, stats.tracked_frames = follow.counts.full, follow.counts.tracked
     return stats
 
 

@@ -7,16 +7,18 @@ the float reference plugs its own detector and embedder into the same class.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 import cv2
 import numpy as np
 
+from edgeface.runtime import geometry
 from edgeface.runtime.cascade import CascadeConfig, Detector, Face, pick_face
 from edgeface.runtime.images import ImageError
 from edgeface.runtime.liveness import LivenessCheck
+from edgeface.runtime.stage_choice import STAGES, StageChoice, probe_stages
 
 MODELS_ENV = "EDGEFACE_MODELS"
 MAX_DETECT_PIXELS = 2_100_000  # 1920x1080 and smaller are searched as they are (a door camera: 640x480)
@@ -109,7 +111,10 @@ def choose_variant(manifest, requested: str | None, delegate) -> str:
 
 def open_runtime(models_dir: str | os.PathLike, variant: str | None = None, num_threads: int | None = 1,
                  cascade: CascadeConfig | None = None, use_edgetpu: bool = True) -> FacePipeline:
-    """The TFLite pipeline of a converted models folder (manifest and sha256 checked before anything runs)."""
+    """The TFLite pipeline of a converted models folder (manifest and sha256 checked before anything runs).
+
+    With no `variant` asked for and no Edge TPU, each MTCNN stage runs the variant that is fastest on this
+    machine (probed here, see runtime/stage_choice.py); `description` says what was chosen."""
     from edgeface.runtime import interpreter
     from edgeface.runtime.manifest import checked_operating_point, load_manifest
     from edgeface.runtime.tflite_facenet import TfliteFaceNet
@@ -120,11 +125,19 @@ def open_runtime(models_dir: str | os.PathLike, variant: str | None = None, num_
     delegate = interpreter.edgetpu_delegate() if use_edgetpu else None
     chosen = choose_variant(manifest, variant, delegate)
     delegates = [delegate] if chosen == "edgetpu" and delegate is not None else None
-    nets = TfliteMtcnnNets(folder, chosen, manifest, num_threads, delegates)
-    embedder = TfliteFaceNet(folder, chosen, manifest, num_threads, delegates)
     camera = manifest.camera or {}
     config = cascade or CascadeConfig(min_face_size=float(camera.get("min_face_size", 20.0)),
                                       scale_factor=float(camera.get("scale_factor", 0.709)))
+    if "min_face_size" in camera and config.scale_factor == camera.get("scale_factor", config.scale_factor):
+        config = replace(config, min_face_size=geometry.snap_min_face(config.min_face_size, camera["min_face_size"],
+                                                                     config.scale_factor))
+    stages = StageChoice(dict.fromkeys(STAGES, chosen))
+    if variant is None and chosen != "edgetpu" and camera.get("input_sizes"):
+        width, height = camera["input_sizes"][0]
+        stages = probe_stages(folder, manifest, chosen, (height, width), config.min_face_size, config.scale_factor,
+                              num_threads)
+    nets = TfliteMtcnnNets(folder, chosen, manifest, num_threads, delegates, stages.variants)
+    embedder = TfliteFaceNet(folder, chosen, manifest, num_threads, delegates)
     float_entry = manifest.find("facenet", "fp32") or manifest.find("facenet", chosen)
     liveness = None
     if manifest.find("liveness_v2", chosen):
@@ -140,5 +153,7 @@ def open_runtime(models_dir: str | os.PathLike, variant: str | None = None, num_
         threshold_accuracy=float(point["euclidean_threshold_accuracy"]) if "euclidean_threshold_accuracy" in point else None,
         threshold_far_1e3=float(point["euclidean_threshold_far_1e-3"]) if "euclidean_threshold_far_1e-3" in point else None,
         door_policy=point.get("door_policy", {}), liveness=liveness,
-        description={"models": str(folder), "variant": chosen, "accelerator": "edgetpu" if delegates else "cpu",
+        description={"models": str(folder), "variant": chosen, "detector": stages.describe(),
+                     "min_face_size": round(config.min_face_size, 2),
+                     "accelerator": "edgetpu" if delegates else "cpu",
                      "interpreter": interpreter.backend_name(), "threads": num_threads})

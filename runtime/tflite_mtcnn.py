@@ -55,25 +55,32 @@ def face_probability(outputs: dict[str, np.ndarray]) -> np.ndarray:
 
 
 class TfliteMtcnnNets:
-    """`MtcnnNets` over a models folder, for one variant (fp32, fp16, dynamic, int8, edgetpu)."""
+    """`MtcnnNets` over a models folder: one variant (fp32, fp16, dynamic, int8, edgetpu) for every stage, or per
+    stage through `stage_variants` (see runtime/stage_choice.py); `delegates` apply to edgetpu stages only."""
 
     def __init__(self, folder: str | Path, variant: str = "int8", manifest: Manifest | None = None,
-                 num_threads: int | None = 1, delegates: list | None = None) -> None:
+                 num_threads: int | None = 1, delegates: list | None = None,
+                 stage_variants: dict[str, str] | None = None) -> None:
         self.folder = Path(folder)
         self.manifest = manifest or load_manifest(self.folder)
-        self.variant = variant
+        self.variants = {"pnet": variant, "rnet": variant, "onet": variant, **(stage_variants or {})}
+        self.variant = self.variants["pnet"]
+
+        def load(entry: ModelEntry) -> TfliteModel:
+            return TfliteModel(self.folder, entry, num_threads, delegates if entry.variant == "edgetpu" else None)
+
         self.pnets: dict[tuple[int, int], TfliteModel] = {}
         for entry in self.manifest.models:
-            if entry.role == "pnet" and entry.variant == variant:
-                self.pnets[entry.input_hw] = TfliteModel(self.folder, entry, num_threads, delegates)
+            if entry.role == "pnet" and entry.variant == self.variants["pnet"]:
+                self.pnets[entry.input_hw] = load(entry)
         dynamic = self.manifest.find("pnet_dynamic", "fp32")
         self.pnet_dynamic = TfliteModel(self.folder, dynamic, num_threads) if dynamic else None
         stages = {}
         for role in ("rnet", "onet"):
-            entry = self.manifest.find(role, variant)
+            entry = self.manifest.find(role, self.variants[role])
             if entry is None:
-                raise ManifestError(f"{self.folder}: no {variant} {role} in the manifest")
-            stages[role] = TfliteModel(self.folder, entry, num_threads, delegates)
+                raise ManifestError(f"{self.folder}: no {self.variants[role]} {role} in the manifest")
+            stages[role] = load(entry)
         self._rnet, self._onet = stages["rnet"], stages["onet"]
 
     def pnet(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
