@@ -54,19 +54,20 @@ def one_face_frame(lfw_image: np.ndarray, size: tuple[int, int] = (640, 480)) ->
 
 
 def bench_variant(models_dir: Path, variant: str, frame: np.ndarray, threads: int, repeats: int,
-                  config: CascadeConfig) -> dict:
+                  config: CascadeConfig, stages: dict[str, str] | None = None) -> dict:
+    """One row: `variant` for every net, or per MTCNN stage as `stages` says (the runtime's own choice)."""
     from edgeface.runtime.liveness import TfliteLiveness
     from edgeface.runtime.tflite_facenet import TfliteFaceNet
     from edgeface.runtime.tflite_mtcnn import TfliteMtcnnNets
 
     manifest = load_manifest(models_dir)
-    nets = TimedNets(TfliteMtcnnNets(models_dir, variant, manifest, num_threads=threads))
+    nets = TimedNets(TfliteMtcnnNets(models_dir, variant, manifest, num_threads=threads, stage_variants=stages))
     embedder = TfliteFaceNet(models_dir, variant, manifest, num_threads=threads) \
         if manifest.find("facenet", variant) else None
     liveness = TfliteLiveness(models_dir, variant, manifest, num_threads=threads) \
         if manifest.find("liveness_v2", variant) else None
     samples: dict[str, list[float]] = {k: [] for k in ("pnet_all_scales", "rnet", "onet", "detect", "align",
-                                                       "facenet", "liveness", "end_to_end")}
+                                                       "facenet", "liveness", "recognition", "end_to_end")}
     for run in range(repeats + 2):
         nets.seconds = dict.fromkeys(nets.seconds, 0.0)
         start = time.perf_counter()
@@ -94,19 +95,45 @@ def bench_variant(models_dir: Path, variant: str, frame: np.ndarray, threads: in
         samples["align"].append(align)
         samples["facenet"].append(embed if embedder is not None else float("nan"))
         samples["liveness"].append(live if liveness is not None else float("nan"))
+        samples["recognition"].append(detect + align + embed)  # what the peers do: no liveness
         samples["end_to_end"].append(detect + align + embed + live)
     return {k: round(1000 * float(np.median(v)), 3) for k, v in samples.items()}
 
 
-def run_bench(models_dir: Path, lfw_image: np.ndarray, threads_list: list[int], repeats: int = 10) -> dict:
+DOOR_MIN_FACE = 80.0  # px: a visitor at the door in a 640x480 frame is at least this wide
+
+
+def run_bench(models_dir: Path, lfw_image: np.ndarray, threads_list: list[int], repeats: int = 10,
+              peers: bool = True) -> dict:
+    """Every variant (1 thread and all threads), the runtime's per-stage choice, the door profile, and the peer
+    pipelines, all on one frame in one process; ratios of the 1-thread detect → align → embed times."""
+    from dataclasses import replace
+
+    from edgeface.runtime import geometry
+    from edgeface.runtime.stage_choice import probe_stages
+
     manifest = load_manifest(models_dir)
     config = CascadeConfig(min_face_size=manifest.camera.get("min_face_size", 20.0))
+    door = replace(config, min_face_size=geometry.snap_min_face(DOOR_MIN_FACE, config.min_face_size,
+                                                                 config.scale_factor))
     frame = one_face_frame(lfw_image)
     variants = [v for v in ("fp32", "fp16", "dynamic", "int8") if manifest.find("rnet", v)]
     results = {}
     for variant in variants:
         for threads in threads_list:
             results[f"{variant}/{threads}t"] = bench_variant(models_dir, variant, frame, threads, repeats, config)
+    choice = {}
+    for label, cascade in (("", config), ("door ", door)):
+        default = "int8" if "int8" in variants else variants[0]
+        probe = probe_stages(models_dir, manifest, default, frame.shape[:2], cascade.min_face_size,
+                             cascade.scale_factor)
+        choice[label.strip() or "default"] = probe.variants
+        results[f"{label}auto/1t"] = bench_variant(models_dir, default, frame, 1, repeats, cascade, probe.variants)
+        if label:
+            for variant in variants:
+                results[f"door {variant}/1t"] = bench_variant(models_dir, variant, frame, 1, repeats, cascade)
+    peer_ms, missing = time_peers(frame, repeats) if peers else ({}, {})
+    ratios = speed_ratios(results, peer_ms)
     sizes: dict[str, dict[str, int]] = {}
     for entry in manifest.models:
         if entry.role == "pnet_dynamic":
@@ -119,7 +146,48 @@ def run_bench(models_dir: Path, lfw_image: np.ndarray, threads_list: list[int], 
             sizes.setdefault(group, {}).setdefault(entry.variant, 0)
             sizes[group][entry.variant] += entry.bytes
     return {"frame": "640x480, one face", "cpu_count": os.cpu_count(), "repeats": repeats, "latency_ms": results,
-            "model_bytes": sizes}
+            "auto_stages": choice, "door_min_face_size": round(door.min_face_size, 2),
+            "peers_ms": peer_ms, "peers_missing": missing, "ratios": ratios, "model_bytes": sizes}
+
+
+def time_peers(frame: np.ndarray, repeats: int) -> tuple[dict[str, float], dict[str, str]]:
+    """Median ms of each installed peer pipeline on `frame` (after one warm-up), 1 thread where it can be set."""
+    from edgeface.bench_peers import available_peers
+
+    try:  # PyPI mtcnn runs on TensorFlow: hold it to one thread, as our rows are
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except (ImportError, RuntimeError):
+        pass
+    ready, missing = available_peers()
+    out = {}
+    for name, run in ready.items():
+        run(frame)
+        samples = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            run(frame)
+            samples.append(time.perf_counter() - start)
+        out[name] = round(1000 * float(np.median(samples)), 3)
+    return out, missing
+
+
+def speed_ratios(results: dict, peer_ms: dict[str, float]) -> dict[str, float]:
+    """How many times faster (1 thread, detect → align → embed): int8 and the runtime's choice vs fp32, and each
+    of ours vs each peer."""
+    ours = {key.removesuffix("/1t"): row["recognition"] for key, row in results.items() if key.endswith("/1t")}
+    ratios = {}
+    if "fp32" in ours:
+        for key in ("int8", "auto", "door auto"):
+            if key in ours:
+                ratios[f"{key} vs fp32"] = round(ours["fp32"] / ours[key], 2)
+    for peer, ms in peer_ms.items():
+        for key in ("int8", "auto", "door auto"):
+            if key in ours:
+                ratios[f"{key} vs {peer}"] = round(ms / ours[key], 2)
+    return ratios
 
 
 def _in_camera_set(entry, manifest) -> bool:
@@ -134,10 +202,19 @@ def _in_camera_set(entry, manifest) -> bool:
 
 
 def table(report: dict) -> str:
-    stages = ["pnet_all_scales", "rnet", "onet", "detect", "align", "facenet", "liveness", "end_to_end"]
+    stages = ["pnet_all_scales", "rnet", "onet", "detect", "align", "facenet", "liveness", "recognition", "end_to_end"]
     lines = ["| variant/threads | " + " | ".join(stages) + " |", "|---" * (len(stages) + 1) + "|"]
     for key, row in report["latency_ms"].items():
         lines.append(f"| {key} | " + " | ".join(f"{row.get(s, float('nan')):.2f}" for s in stages) + " |")
+    for peer, ms in report.get("peers_ms", {}).items():
+        lines.append(f"| {peer} / 1t |" + " |" * (len(stages) - 2) + f" {ms:.2f} | |")
+    for peer, why in report.get("peers_missing", {}).items():
+        lines.append(f"| {peer} | {why} |")
+    lines.append("")
+    lines.append("auto: " + "; ".join(f"{k}: {', '.join(f'{s} {v}' for s, v in c.items())}"
+                                      for k, c in report.get("auto_stages", {}).items()))
+    lines.append("ratios (1 thread, detect + align + embed): " + ", ".join(f"{k} {v}x"
+                                                                          for k, v in report.get("ratios", {}).items()))
     lines.append("")
     lines.append("| models | " + " | ".join(v for v in ("fp32", "fp16", "dynamic", "int8")) + " |")
     lines.append("|---|---|---|---|---|")

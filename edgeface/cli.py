@@ -342,8 +342,10 @@ def bench(
     out: Path = typer.Option(Path("reports/bench.json"), help="JSON report path"),
     repeats: int = typer.Option(10, help="timed runs per configuration (after 2 warm-up runs)"),
     lfw_root: Optional[Path] = LfwOption,
+    peers: bool = typer.Option(True, help="also time PyPI mtcnn + MobileFaceNet and dlib HOG + ResNet (when installed)"),
 ) -> None:
-    """Per-stage latency (1 thread and all threads) of every converted variant, and model sizes."""
+    """Per-stage latency (1 thread and all threads) of every converted variant, the runtime's per-stage choice,
+    the door profile (80 px faces) and the peer pipelines, with speed ratios, all in one run; model sizes."""
     import os
 
     from edgeface.bench import run_bench, table
@@ -353,7 +355,8 @@ def bench(
 
     image = read_rgb(locate_lfw(lfw_root) / IMAGES_SUBDIR / "Aaron_Peirsol/Aaron_Peirsol_0001.jpg")
     threads = sorted({1, os.cpu_count() or 1})
-    report = run_bench(models, image, threads, repeats)
+    with quiet_terminal(out.with_suffix(".log")):  # TensorFlow/PyPI mtcnn chatter
+        report = run_bench(models, image, threads, repeats, peers)
     atomic_write_json(out, report)
     typer.echo(table(report))
     typer.echo(f"wrote {out}")

@@ -150,19 +150,20 @@ def square_boxes(boxes: np.ndarray) -> np.ndarray:
     return out
 
 
-def crop_batch(image: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
+def crop_batch(image: np.ndarray, boxes: np.ndarray, size: int, pixels: np.ndarray | None = None) -> np.ndarray:
     """Normalised (N, size, size, 3) float32 bilinear crops of float `boxes` for R-Net (24) or O-Net (48).
 
     Samples exactly the grid of tf.image.crop_and_resize with boxes normalised by the image size, on the
     normalised image, with 0 outside it: what the PyPI `mtcnn` package feeds R-Net and O-Net. Exact
     arithmetic matters here (cv2.warpAffine's 1/32-pixel fixed point moved enough crops to change boxes).
+    `pixels`: `normalize_pixels(image)` when the caller already has it (R-Net and O-Net crop the same frame).
     """
     if len(boxes) == 0:
         return np.zeros((0, size, size, 3), np.float32)
     height, width = image.shape[:2]
     if not np.isfinite(boxes[:, :4]).all() or np.any(boxes[:, 2] <= boxes[:, 0]) or np.any(boxes[:, 3] <= boxes[:, 1]):
         raise ValueError("degenerate box in crop_batch")
-    pixels = normalize_pixels(image)
+    pixels = normalize_pixels(image) if pixels is None else pixels
     steps = np.arange(size, dtype=np.float32)
 
     def grid(start: np.ndarray, stop: np.ndarray, extent: int):

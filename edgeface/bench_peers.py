@@ -1,0 +1,78 @@
+"""The pipelines a door-lock builder would otherwise run, timed on the same frame as ours by `edgeface bench`.
+
+- `pypi-mtcnn+mobilefacenet`: the PyPI `mtcnn` package (ipazc, TensorFlow; what the seeds and most tutorials
+  use) for detection and landmarks, then our 5-point alignment and the MobileFaceNet teacher (fp32 TFLite).
+- `dlib-hog+resnet`: what `face_recognition` users run on a Pi: dlib's HOG detector, its 5-point shape
+  predictor and 150x150 chip, and its ResNet embedder.
+
+Each is one callable frame → embedding of the central face, so the bench times all of detect → align → embed.
+A peer whose packages are not installed is reported as missing, with the reason, not skipped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from edgeface.runtime.cascade import Face, pick_face
+
+Peer = Callable[[np.ndarray], np.ndarray]
+
+
+def pypi_mtcnn_mobilefacenet() -> Peer:
+    from mtcnn import MTCNN
+
+    from edgeface.embedders import MobileFaceNet
+
+    detector, embedder = MTCNN(), MobileFaceNet(num_threads=1)
+
+    def run(frame: np.ndarray) -> np.ndarray:
+        found = detector.detect_faces(frame, threshold_pnet=0.6, threshold_rnet=0.7, threshold_onet=0.7)
+        faces = [Face(box=np.array([d["box"][0], d["box"][1], d["box"][0] + d["box"][2], d["box"][1] + d["box"][3]],
+                                   np.float32), score=float(d["confidence"]),
+                      landmarks=np.array([d["keypoints"][k] for k in ("left_eye", "right_eye", "nose", "mouth_left",
+                                                                       "mouth_right")], np.float32))
+                 for d in found]
+        face = pick_face(faces, frame.shape)
+        if face is None:
+            raise RuntimeError("PyPI mtcnn found no face in the benchmark frame")
+        return embedder.embed(embedder.align(frame, face)[None])[0]
+
+    return run
+
+
+def dlib_hog_resnet() -> Peer:
+    import dlib
+    import face_recognition_models
+
+    detector = dlib.get_frontal_face_detector()
+    predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location())
+    network = dlib.face_recognition_model_v1(face_recognition_models.face_recognition_model_location())
+
+    def run(frame: np.ndarray) -> np.ndarray:
+        rectangles = detector(frame, 1)  # one upsampling: face_recognition's default
+        if not rectangles:
+            raise RuntimeError("dlib HOG found no face in the benchmark frame")
+        centre = np.array([frame.shape[1] / 2, frame.shape[0] / 2])
+        best = max(rectangles, key=lambda r: r.area() - 2 * float(np.sum((np.array([r.center().x, r.center().y])
+                                                                          - centre) ** 2)))
+        chip = dlib.get_face_chip(frame, predictor(frame, best), size=150, padding=0.25)
+        return np.array(network.compute_face_descriptor(chip))
+
+    return run
+
+
+PEERS: dict[str, Callable[[], Peer]] = {"pypi-mtcnn+mobilefacenet": pypi_mtcnn_mobilefacenet,
+                                         "dlib-hog+resnet": dlib_hog_resnet}
+
+
+def available_peers() -> tuple[dict[str, Peer], dict[str, str]]:
+    """(name → pipeline) for the peers whose packages import here, and (name → why not) for the rest."""
+    ready, missing = {}, {}
+    for name, make in PEERS.items():
+        try:
+            ready[name] = make()
+        except ImportError as error:
+            missing[name] = f"not installed ({error.name}); pip install '.[toolchain,dev]'"
+    return ready, missing
