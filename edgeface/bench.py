@@ -150,21 +150,28 @@ def run_bench(models_dir: Path, lfw_image: np.ndarray, threads_list: list[int], 
             "peers_ms": peer_ms, "peers_missing": missing, "ratios": ratios, "model_bytes": sizes}
 
 
-def time_peers(frame: np.ndarray, repeats: int) -> tuple[dict[str, float], dict[str, str]]:
-    """Median ms of each installed peer pipeline on `frame` (after one warm-up), 1 thread where it can be set."""
-    from edgeface.bench_peers import available_peers
-
-    try:  # PyPI mtcnn runs on TensorFlow: hold it to one thread, as our rows are
+def hold_tensorflow_to_one_thread() -> None:
+    """PyPI mtcnn runs on TensorFlow: hold it to one thread, as our 1-thread rows are (no-op without TF, or once
+    TF has started)."""
+    try:
         import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(1)
         tf.config.threading.set_inter_op_parallelism_threads(1)
     except (ImportError, RuntimeError):
         pass
+
+
+def time_peers(frame: np.ndarray, repeats: int) -> tuple[dict[str, float], dict[str, str]]:
+    """Median ms of each installed peer pipeline on `frame` (after one warm-up), 1 thread where it can be set."""
+    from edgeface.bench_peers import available_peers
+
+    hold_tensorflow_to_one_thread()
     ready, missing = available_peers()
     out = {}
     for name, run in ready.items():
-        run(frame)
+        if run(frame) is None:
+            raise RuntimeError(f"{name} found no face in the benchmark frame")
         samples = []
         for _ in range(repeats):
             start = time.perf_counter()

@@ -5,7 +5,8 @@
 - `dlib-hog+resnet`: what `face_recognition` users run on a Pi: dlib's HOG detector, its 5-point shape
   predictor and 150x150 chip, and its ResNet embedder.
 
-Each is one callable frame → embedding of the central face, so the bench times all of detect → align → embed.
+Each is one callable frame → embedding of the central face (None when it finds no face), so the bench times all
+of detect → align → embed.
 A peer whose packages are not installed is reported as missing, with the reason, not skipped silently.
 """
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from edgeface.runtime.cascade import Face, pick_face
 
-Peer = Callable[[np.ndarray], np.ndarray]
+Peer = Callable[[np.ndarray], "np.ndarray | None"]
 
 
 def pypi_mtcnn_mobilefacenet() -> Peer:
@@ -36,7 +37,7 @@ def pypi_mtcnn_mobilefacenet() -> Peer:
                  for d in found]
         face = pick_face(faces, frame.shape)
         if face is None:
-            raise RuntimeError("PyPI mtcnn found no face in the benchmark frame")
+            return None
         return embedder.embed(embedder.align(frame, face)[None])[0]
 
     return run
@@ -53,7 +54,7 @@ def dlib_hog_resnet() -> Peer:
     def run(frame: np.ndarray) -> np.ndarray:
         rectangles = detector(frame, 1)  # one upsampling: face_recognition's default
         if not rectangles:
-            raise RuntimeError("dlib HOG found no face in the benchmark frame")
+            return None
         centre = np.array([frame.shape[1] / 2, frame.shape[0] / 2])
         best = max(rectangles, key=lambda r: r.area() - 2 * float(np.sum((np.array([r.center().x, r.center().y])
                                                                           - centre) ** 2)))
@@ -65,6 +66,17 @@ def dlib_hog_resnet() -> Peer:
 
 PEERS: dict[str, Callable[[], Peer]] = {"pypi-mtcnn+mobilefacenet": pypi_mtcnn_mobilefacenet,
                                          "dlib-hog+resnet": dlib_hog_resnet}
+
+
+def peer_frames_per_s(peer: Peer, frames: list[np.ndarray]) -> float:
+    """Frames per second of a peer over `frames` (with or without faces), after one warm-up frame."""
+    import time
+
+    peer(frames[0])
+    start = time.perf_counter()
+    for frame in frames:
+        peer(frame)
+    return len(frames) / (time.perf_counter() - start)
 
 
 def available_peers() -> tuple[dict[str, Peer], dict[str, str]]:

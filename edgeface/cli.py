@@ -372,6 +372,8 @@ def bench_tracking(
     full_detect_every: list[int] = typer.Option([1, 10], help="settings compared (repeatable; the first is the "
                                                              "baseline the decisions are compared with)"),
     min_face_size: Optional[float] = typer.Option(None, help="as `lock run --min-face-size`"),
+    peer_every: int = typer.Option(10, help="time the peer pipelines (PyPI mtcnn + MobileFaceNet, dlib HOG + "
+                                            "ResNet, when installed) on every N-th frame of the same video; 0: no"),
     lfw_root: Optional[Path] = LfwOption,
 ) -> None:
     """The lock loop's frames/s on a 1,000-frame walk-up video made from LFW, full detection every frame vs
@@ -380,9 +382,9 @@ def bench_tracking(
     from edgeface.runtime.fileio import atomic_write_json
     from edgeface.track_bench import TrackBenchConfig, run_track_bench
 
-    if frames < 1 or any(every < 1 for every in full_detect_every):
-        fail("--frames and --full-detect-every take whole numbers >= 1")
-    config = TrackBenchConfig(frames=frames, settings=tuple(full_detect_every))
+    if frames < 1 or any(every < 1 for every in full_detect_every) or peer_every < 0:
+        fail("--frames and --full-detect-every take whole numbers >= 1, --peer-every >= 0")
+    config = TrackBenchConfig(frames=frames, settings=tuple(full_detect_every), peer_every=peer_every)
     pipeline = _pipeline(models, variant, min_face_size=min_face_size)
     report = run_track_bench(locate_lfw(lfw_root), pipeline, config, log=lambda line: typer.echo(line, err=True))
     atomic_write_json(out, report)
@@ -390,6 +392,10 @@ def bench_tracking(
         typer.echo(f"{name}: {run['frames_per_s']} frames/s ({run['speedup_vs_every_frame']}x), unlocks "
                    f"{len(run['unlocks'])} (same visits let in as every frame: {run['same_visits_unlocked_as_every_frame']}), frames "
                    f"voting differently {run['frames_voting_differently']}")
+    for name, peer in report["peers"].items():
+        typer.echo(f"{name}: " + (f"{peer['frames_per_s']} frames/s; ours " + ", ".join(
+            f"{k.removesuffix('_speedup')} {v}x" for k, v in peer.items() if k.endswith("_speedup"))
+            if "frames_per_s" in peer else peer["missing"]))
     typer.echo(f"wrote {out}")
 
 

@@ -6,7 +6,9 @@ One resident is enrolled from photos not used in the video. The production lock 
 same frames once per setting of `full_detect_every`, and the report gives frames/s of the whole loop (detect,
 align, embed) and whether the decisions changed: which visits were let in, for whom (an unlock may come a frame
 earlier or later), and how many frames voted differently.
-Liveness is off: the walk-ups are photos, and this measures detection and recognition.
+Liveness is off: the walk-ups are photos, and this measures detection and recognition. The peer pipelines
+(edgeface.bench_peers: detect → align → embed, no decision logic) run on every `peer_every`-th frame of the same
+video in the same process, so the speed-ups against them are ratios from one run.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class TrackBenchConfig:
     enrol_photos: int = 8  # offered; the lock keeps its 5 sharpest (`shots`)
     shots: int = 5
     settings: tuple[int, ...] = (1, 10)  # full_detect_every values compared (1: the whole cascade every frame)
+    peer_every: int = 10  # the peer pipelines run on every 10th frame of the same video (0: not at all)
     seed: int = 11
 
 
@@ -102,7 +105,22 @@ def run_track_bench(root: Path, pipeline: FacePipeline, config: TrackBenchConfig
         run["speedup_vs_every_frame"] = round(base["seconds"] / run["seconds"], 2)
     for run in runs.values():
         del run["_votes"]
+    peers = {}
+    if config.peer_every:
+        from edgeface.bench import hold_tensorflow_to_one_thread
+        from edgeface.bench_peers import available_peers, peer_frames_per_s
+
+        hold_tensorflow_to_one_thread()
+        ready, missing = available_peers()
+        sample = frames[:: config.peer_every]
+        for name, peer in ready.items():
+            fps = peer_frames_per_s(peer, sample)
+            peers[name] = {"frames": len(sample), "frames_per_s": round(fps, 2),
+                           **{f"full_detect_every_{every}_speedup": round(run["frames_per_s"] / fps, 2)
+                              for every, run in runs.items()}}
+            log(f"{name}: {fps:.2f} frames/s on every {config.peer_every}th frame")
+        peers.update({name: {"missing": why} for name, why in missing.items()})
     return {"config": asdict(config), "resident": resident, "resident_frames": who.count(resident),
             "stranger_frames": sum(1 for name in who if name not in ("", resident)),
             "pipeline": {**pipeline.description, "models": portable_path(pipeline.description.get("models", ""))},
-            "runs": {f"full_detect_every_{every}": run for every, run in runs.items()}}
+            "runs": {f"full_detect_every_{every}": run for every, run in runs.items()}, "peers": peers}

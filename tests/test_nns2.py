@@ -40,25 +40,27 @@ def test_float_pipeline_reproduces_the_model_card_on_all_6000_pairs(float_lfw):
 
 def test_deployed_int8_loses_little_on_all_6000_pairs(models_dir, lfw_root):
     """int8 detector + int8 embedder vs float on all 6,000 pairs (flip fusion), and int8 MTCNN vs float on all
-    7,701 pair images.
+    7,701 pair images, against the restated MTCNN gates (issue "int8 that pays on the CPU").
 
-    The issue's gates are: accuracy drop <= 0.3 points (met: 0.12 with NNS2 v5 and the equalized MTCNN export, so
-    the bound is tightened to 0.2), VAL@FAR=1e-3 drop <= 2 points (met: VAL rose 1.4 points), int8 MTCNN keeps
-    >= 99.5% of float detections (NOT met over every face: 98.47%; the float cascade keeps 99.35% of its own faces
-    on JPEG-re-encoded images, and 99.56% when only its inputs are rounded to the int8 grid, which every int8
-    export must do; scripts/mtcnn_stability.py), landmark error <= 1.5 px (met: 0.89, so the bound is
-    tightened to 1.0). The bounds below are the issue's where we meet them and a regression guard at the measured
-    level where we do not (recall; faces added, 154 of 9,087, guarded at 2%). The face the pipeline embeds is the
-    same in int8 as in float on 7,697 of 7,701 images (99.95%), held to the issue's 99.5%.
+    Measured on this CI fixture's export (PReLU split for XNNPACK; the native-PRELU export of the same calibration
+    beside it): the face the pipeline embeds is float's on 7,701 of 7,701 images (native 7,697; gate 99.9%);
+    all-face recall 98.58% (98.47%; guard 98.4%, the input-rounding floor is 99.56%); landmark error 0.83 px
+    (0.89; gate 1.0); faces added 117 of 9,087 (154); pair AUC with the int8 detector 0.9973, float's 0.9972
+    (native 0.9966). Two gates are not met, by either export, and are held here as regression guards at the
+    measured level: recall of clear float faces (score >= 0.9, >= 40 px) 99.72% (native 99.74%; gate 99.8%, which
+    a 1,500-image sample suggested), and the deployed 10-fold accuracy drop 0.17 points (native 0.13; gate 0.15:
+    one pair of 6,000 is 0.017 points). VAL@FAR=1e-3 rose 1.3 points.
     """
     from edgeface.evaluate import run_compare
 
     report, _ = run_compare(lfw_root, models_dir, "int8", flip=True, progress=False)
     print(json.dumps(report["deployed_drop"]), json.dumps(report["mtcnn_agreement"]))
-    assert report["deployed_drop"]["accuracy_points"] <= 0.2  # issue bound 0.3, goal 0.1
+    assert report["deployed_drop"]["accuracy_points"] <= 0.2  # gate 0.15, see above
     assert report["deployed_drop"]["val_points"] <= 2.0
-    assert report["mtcnn_agreement"]["images"] == 7701
-    assert report["mtcnn_agreement"]["recall"] >= 0.98  # issue target 0.995
-    assert report["mtcnn_agreement"]["mean_landmark_error_px"] <= 1.0
-    assert report["mtcnn_agreement"]["faces_added"] <= 0.02 * report["mtcnn_agreement"]["reference_faces"]
-    assert report["mtcnn_agreement"]["same_face_used_rate"] >= 0.995
+    agreement = report["mtcnn_agreement"]
+    assert agreement["images"] == 7701
+    assert agreement["same_face_used_rate"] >= 0.999
+    assert agreement["clear_face_recall"] >= 0.997  # gate 0.998, see above
+    assert agreement["recall"] >= 0.984
+    assert agreement["mean_landmark_error_px"] <= 1.0
+    assert agreement["faces_added"] <= 0.02 * agreement["reference_faces"]
