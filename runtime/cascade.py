@@ -83,17 +83,15 @@ def _pnet_stage(image: np.ndarray, nets: MtcnnNets, config: CascadeConfig) -> np
     return geometry.square_boxes(boxes)
 
 
-def _rnet_stage(image: np.ndarray, boxes: np.ndarray, nets: MtcnnNets, config: CascadeConfig,
-                pixels: np.ndarray | None = None) -> np.ndarray:
-    prob, reg = nets.rnet(geometry.crop_batch(image, boxes, 24, pixels))
+def _rnet_stage(image: np.ndarray, boxes: np.ndarray, nets: MtcnnNets, config: CascadeConfig) -> np.ndarray:
+    prob, reg = nets.rnet(geometry.crop_batch(image, boxes, 24))
     passed = prob > config.thresholds[1]
     boxes = geometry.regress_boxes(np.hstack([boxes[passed, :4], prob[passed, None]]), reg[passed])
     return geometry.square_boxes(boxes[geometry.nms(boxes, config.rnet_nms)])
 
 
-def _onet_stage(image: np.ndarray, boxes: np.ndarray, nets: MtcnnNets, config: CascadeConfig,
-                pixels: np.ndarray | None = None) -> list[Face]:
-    prob, reg, marks = nets.onet(geometry.crop_batch(image, boxes, 48, pixels))
+def _onet_stage(image: np.ndarray, boxes: np.ndarray, nets: MtcnnNets, config: CascadeConfig) -> list[Face]:
+    prob, reg, marks = nets.onet(geometry.crop_batch(image, boxes, 48))
     passed = prob > config.thresholds[2]
     boxes = np.hstack([boxes[passed, :4], prob[passed, None]])
     reg, marks = reg[passed], marks[passed]
@@ -122,11 +120,10 @@ def refine_faces(image: np.ndarray, boxes: np.ndarray, nets: MtcnnNets, config: 
     faces of the previous frame."""
     if boxes.shape[1] == 4:  # a tracker's boxes: squared, with a placeholder score
         boxes = geometry.square_boxes(np.hstack([np.asarray(boxes, np.float32), np.ones((len(boxes), 1), np.float32)]))
-    pixels = geometry.normalize_pixels(image)  # once for both stages' crops
-    boxes = _rnet_stage(image, boxes, nets, config, pixels) if boxes.shape[0] else boxes
+    boxes = _rnet_stage(image, boxes, nets, config) if boxes.shape[0] else boxes
     if boxes.shape[0] == 0:
         return []
-    return _onet_stage(image, boxes, nets, config, pixels)
+    return _onet_stage(image, boxes, nets, config)
 
 
 def pick_face(faces: list[Face], image_shape: tuple[int, ...], policy: str = "central") -> Face | None:

@@ -150,20 +150,21 @@ def square_boxes(boxes: np.ndarray) -> np.ndarray:
     return out
 
 
-def crop_batch(image: np.ndarray, boxes: np.ndarray, size: int, pixels: np.ndarray | None = None) -> np.ndarray:
+def crop_batch(image: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
     """Normalised (N, size, size, 3) float32 bilinear crops of float `boxes` for R-Net (24) or O-Net (48).
 
     Samples exactly the grid of tf.image.crop_and_resize with boxes normalised by the image size, on the
     normalised image, with 0 outside it: what the PyPI `mtcnn` package feeds R-Net and O-Net. Exact
     arithmetic matters here (cv2.warpAffine's 1/32-pixel fixed point moved enough crops to change boxes).
-    `pixels`: `normalize_pixels(image)` when the caller already has it (R-Net and O-Net crop the same frame).
+    Only the sampled pixels are normalised (the scaling is per pixel, so the result is the same as normalising the
+    whole frame first, at a fraction of the cost: a 640x480 frame has 921,600 values, 40 R-Net crops read 276,480).
     """
     if len(boxes) == 0:
         return np.zeros((0, size, size, 3), np.float32)
     height, width = image.shape[:2]
     if not np.isfinite(boxes[:, :4]).all() or np.any(boxes[:, 2] <= boxes[:, 0]) or np.any(boxes[:, 3] <= boxes[:, 1]):
         raise ValueError("degenerate box in crop_batch")
-    pixels = normalize_pixels(image) if pixels is None else pixels
+    flat = image.reshape(-1, 3)
     steps = np.arange(size, dtype=np.float32)
 
     def grid(start: np.ndarray, stop: np.ndarray, extent: int):
@@ -178,13 +179,17 @@ def crop_batch(image: np.ndarray, boxes: np.ndarray, size: int, pixels: np.ndarr
         return (np.clip(low, 0, extent - 1).astype(np.int64), np.clip(high, 0, extent - 1).astype(np.int64),
                 weight, inside)
 
+    def pixels(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        index = (rows[:, :, None] * width + cols[:, None, :]).reshape(-1)
+        return normalize_pixels(np.take(flat, index, axis=0)).reshape(len(boxes), size, size, 3)
+
     y_low, y_high, y_weight, y_inside = grid(boxes[:, 1], boxes[:, 3], height)
     x_low, x_high, x_weight, x_inside = grid(boxes[:, 0], boxes[:, 2], width)
-    rows_low, rows_high = y_low[:, :, None], y_high[:, :, None]
-    cols_low, cols_high = x_low[:, None, :], x_high[:, None, :]
     x_w = x_weight[:, None, :, None]
-    top = pixels[rows_low, cols_low] + (pixels[rows_low, cols_high] - pixels[rows_low, cols_low]) * x_w
-    bottom = pixels[rows_high, cols_low] + (pixels[rows_high, cols_high] - pixels[rows_high, cols_low]) * x_w
+    low_low, low_high = pixels(y_low, x_low), pixels(y_low, x_high)
+    high_low, high_high = pixels(y_high, x_low), pixels(y_high, x_high)
+    top = low_low + (low_high - low_low) * x_w
+    bottom = high_low + (high_high - high_low) * x_w
     crops = top + (bottom - top) * y_weight[:, :, None, None]
     inside = y_inside[:, :, None] & x_inside[:, None, :]
     return np.where(inside[..., None], crops, np.float32(0.0)).astype(np.float32)
