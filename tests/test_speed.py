@@ -131,3 +131,12 @@ def test_bench_tracking_reports_frames_per_second_and_the_same_decisions(models_
     assert tracked["same_visits_unlocked_as_every_frame"]
     assert every["frames_per_s"] > 0 and tracked["speedup_vs_every_frame"] > 0
     assert "frames/s" in result.stdout
+
+
+def test_the_lock_refuses_a_tracking_period_below_one_frame():
+    from edgeface.runtime.lock import LockConfig
+
+    for bad in (0, -3, 2.5):
+        with pytest.raises(ValueError, match="full-detect-every"):
+            LockConfig(full_detect_every=bad)
+    assert LockConfig().full_detect_every == 10
