@@ -178,7 +178,7 @@ class LockConfig:
     threshold: float | None = None  # Euclidean; given: used as it is (overrides the door policy)
     far_per_visit: float = 1e-4  # security target: stranger visits let in; picks the threshold per household size
     liveness: bool = True  # a matching frame counts only if the anti-spoofing nets judge its face live
-    full_detect_every: int = 10  # whole P-Net pyramid every N frames; between, follow the faces (runtime/tracking.py)
+    full_detect_every: int = 1  # > 1: whole pyramid every N frames, following the faces between (runtime/tracking.py)
 
     def __post_init__(self) -> None:
         if not (isinstance(self.k, int) and isinstance(self.n, int) and 1 <= self.k <= self.n):
