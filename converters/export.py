@@ -50,7 +50,8 @@ class ConvertConfig:
     qat: QatConfig | None = None  # int8/edgetpu FaceNet from quantization-aware training instead of post-training
     qat_images: int = 1000  # LFW images (not in pairs.txt) whose faces the QAT fine-tune runs on
     mtcnn_range_clip: float = 0.0  # > 0: int8 MTCNN ranges leave this fraction out per end (clipped_ranges.CLIP)
-    split_prelu: bool = True  # CPU int8 MTCNN: PReLU as two ReLU halves XNNPACK runs in int8 (converters/split_prelu)
+    split_prelu: bool = True  # CPU int8 MTCNN: PReLU as two ReLU halves XNNPACK runs in int8 (converters/split_prelu);
+    # not with mtcnn_range_clip, whose fixed ranges are written for the PRELU graph
 
 
 def representative(samples: list[np.ndarray] | np.ndarray):

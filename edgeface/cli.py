@@ -283,7 +283,7 @@ def convert(
                                                       "0: the converter's min/max"),
     int8_prelu: str = typer.Option("split", help="CPU int8 MTCNN: split (each PReLU as two ReLU halves, which "
                                                  "XNNPACK runs in int8) | native (PRELU; the edgetpu export always "
-                                                 "keeps it)"),
+                                                 "keeps it, and so does --mtcnn-range-clip)"),
 ) -> None:
     """Export MTCNN (+ the NNS2 FaceNet) to TFLite; fp32 is always written as the reference. Writes manifest.json."""
     from edgeface.calibration.lfw_sets import CalibrationConfig
