@@ -110,6 +110,7 @@ def run_bench(models_dir: Path, lfw_image: np.ndarray, threads_list: list[int], 
     from dataclasses import replace
 
     from edgeface.runtime import geometry
+    from edgeface.runtime.pipeline import choose_variant
     from edgeface.runtime.stage_choice import probe_stages
 
     manifest = load_manifest(models_dir)
@@ -124,7 +125,7 @@ def run_bench(models_dir: Path, lfw_image: np.ndarray, threads_list: list[int], 
             results[f"{variant}/{threads}t"] = bench_variant(models_dir, variant, frame, threads, repeats, config)
     choice = {}
     for label, cascade in (("", config), ("door ", door)):
-        default = "int8" if "int8" in variants else variants[0]
+        default = choose_variant(manifest, None, None)
         probe = probe_stages(models_dir, manifest, default, frame.shape[:2], cascade.min_face_size,
                              cascade.scale_factor)
         choice[label.strip() or "default"] = probe.variants

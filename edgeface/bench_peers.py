@@ -45,21 +45,19 @@ def pypi_mtcnn_mobilefacenet() -> Peer:
 
 def dlib_hog_resnet() -> Peer:
     import dlib
-    import face_recognition_models
 
-    detector = dlib.get_frontal_face_detector()
-    predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location())
-    network = dlib.face_recognition_model_v1(face_recognition_models.face_recognition_model_location())
+    from edgeface.embedders import DlibResNet
+
+    detector, embedder = dlib.get_frontal_face_detector(), DlibResNet()
 
     def run(frame: np.ndarray) -> np.ndarray:
         rectangles = detector(frame, 1)  # one upsampling: face_recognition's default
-        if not rectangles:
+        faces = [Face(box=np.array([r.left(), r.top(), r.right(), r.bottom()], np.float32), score=1.0,
+                      landmarks=np.zeros((5, 2), np.float32)) for r in rectangles]
+        face = pick_face(faces, frame.shape)
+        if face is None:
             return None
-        centre = np.array([frame.shape[1] / 2, frame.shape[0] / 2])
-        best = max(rectangles, key=lambda r: r.area() - 2 * float(np.sum((np.array([r.center().x, r.center().y])
-                                                                          - centre) ** 2)))
-        chip = dlib.get_face_chip(frame, predictor(frame, best), size=150, padding=0.25)
-        return np.array(network.compute_face_descriptor(chip))
+        return embedder.embed(embedder.align(frame, face)[None])[0]
 
     return run
 

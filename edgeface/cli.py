@@ -786,7 +786,7 @@ def lock_run(
     full_detect_every: int = FullDetectOption,
     min_face_size: Optional[float] = typer.Option(None, help="smallest face (px) searched for; a door camera's "
                                                              "visitor is >= 80 px wide in 640x480, and 80 runs "
-                                                             "3 pyramid levels instead of 10 (default: the models "
+                                                             "6 pyramid levels instead of 10 (default: the models "
                                                              "folder's, 20)"),
 ) -> None:
     """Run the lock: detect → align → embed → nearest enrolled person → k-of-n decision → action + audit.
