@@ -494,6 +494,10 @@ def train_run(
     jitter: float = typer.Option(0.0, help="scale/shift augmentation, fraction of the crop (e.g. 0.05)"),
     warmup_steps: int = typer.Option(300, help="linear learning-rate warm-up before the cosine decay"),
     mirror_fused_targets: bool = typer.Option(False, help="a crop and its mirror share the flip-fused teacher target"),
+    online_teacher: bool = typer.Option(False, help="the teacher embeds each augmented view as the student sees it"),
+    mixup: float = typer.Option(0.0, help="with --online-teacher: fraction of each batch blended with another face"),
+    weight_hard_pairs: float = typer.Option(0.0, help="match the teacher's similarity on the hardest in-batch pairs"),
+    hard_pair_fraction: float = typer.Option(0.02, help="share of different-face (and same-face) pairs counted hard"),
     lfw_root: Optional[Path] = LfwOption,
 ) -> None:
     """Train the NNS2 FaceNet (distillation by default; triplet/softmax selectable)."""
@@ -505,7 +509,8 @@ def train_run(
                          weight_softmax=weight_softmax, bfloat16=bfloat16, dev_every=dev_every, seed=seed,
                          lfw_root=str(lfw_root) if lfw_root else None, warmup_steps=warmup_steps,
                          init_weights=str(init_weights) if init_weights else None, jitter=jitter,
-                         mirror_fused_targets=mirror_fused_targets)
+                         mirror_fused_targets=mirror_fused_targets, online_teacher=online_teacher, mixup=mixup,
+                         weight_hard_pairs=weight_hard_pairs, hard_pair_fraction=hard_pair_fraction)
     with quiet_terminal(out / "train.log"):
         trainer = Trainer(config)
         typer.echo(f"{len(trainer.data)} crops ({trainer.data.removed_duplicates} LFW near-duplicates removed), "

@@ -57,3 +57,36 @@ def test_teacher_targets_follow_the_mirror_or_share_the_fused_one():
     fused = [[1.0, 1.0], [1.0, 1.0]]  # unit plain + unit mirrored, whichever way the crop was shown
     np.testing.assert_allclose(teacher_targets(data, index, flipped, True), fused)
     np.testing.assert_allclose(teacher_targets(data, index, ~flipped, True), fused)
+
+
+def test_hard_pair_loss_takes_the_lookalike_strangers_and_the_unlike_pair():
+    # Faces 0,1 are the same person; 2,3,4 strangers. Student and teacher agree everywhere except on the
+    # lookalike stranger pair (2, 3), where the student is far more similar than the teacher.
+    teacher = unit([1, 0, 0], [0.9, 0.1, 0], [0, 1, 0], [0, 0.6, 0.8], [0, 0, 1])
+    student = teacher.copy()
+    student[3] = unit([0, 0.99, 0.14])[0]
+    labels = np.array([7, 7, -1, -1, 9])
+    s, t = student @ student.T, teacher @ teacher.T
+    # One different-face pair in 2% of 9 is taken: the highest similarity, pair (2, 3); the same-face pair is (0, 1).
+    expected = ((s[2, 3] - t[2, 3]) ** 2 + 0.0) / 2
+    got = float(losses.hard_pair_similarity_loss(labels, student, teacher, fraction=0.02))
+    assert got == pytest.approx(expected, rel=1e-5)
+    assert got > 0.05
+    assert float(losses.hard_pair_similarity_loss(labels, teacher, teacher)) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_augmented_views_blend_the_asked_share_and_forget_their_labels():
+    from edgeface.training.train import TrainConfig, augment_views
+
+    rng = np.random.default_rng(0)
+    crops = rng.integers(0, 256, (200, 112, 112, 3), dtype=np.uint8)
+    labels = np.arange(200)
+    views, out_labels = augment_views(crops, labels, rng, jitter=0.04, mixup=0.5)
+    assert views.shape == crops.shape and views.dtype == np.uint8
+    mixed = out_labels < 0
+    assert 70 <= mixed.sum() <= 130
+    np.testing.assert_array_equal(out_labels[~mixed], labels[~mixed])
+    _, plain_labels = augment_views(crops, labels, rng)
+    np.testing.assert_array_equal(plain_labels, labels)
+    with pytest.raises(ValueError, match="online-teacher"):
+        TrainConfig(mixup=0.5)

@@ -44,6 +44,16 @@ class TrainConfig:
     init_weights: str | None = None  # warm start: a student weights file from an earlier run (new schedule)
     jitter: float = 0.0  # geometric augmentation: up to this fraction of scale change and of shift
     mirror_fused_targets: bool = False  # a crop and its mirror share one target: see `teacher_targets`
+    online_teacher: bool = False  # the teacher embeds the exact augmented view the student sees (function matching)
+    mixup: float = 0.0  # online teacher only: this fraction of each batch is two faces blended (see `augment_views`)
+    weight_hard_pairs: float = 0.0  # teacher's similarity matched on the hardest in-batch pairs (the FAR tail)
+    hard_pair_fraction: float = 0.02
+
+    def __post_init__(self) -> None:
+        if self.mixup > 0 and not self.online_teacher:
+            raise ValueError("--mixup needs --online-teacher: a blend of two faces has no cached teacher target")
+        if not 0.0 <= self.mixup <= 1.0 or not 0.0 < self.hard_pair_fraction <= 1.0:
+            raise ValueError("--mixup and the hard-pair fraction are fractions of the batch (0..1)")
 
 
 class TrainingData:
@@ -133,6 +143,42 @@ def augment(images: np.ndarray, rng: np.random.Generator, jitter: float = 0.0) -
     return (out - 127.5) / 128.0, flip
 
 
+def augment_views(crops: np.ndarray, labels: np.ndarray, rng: np.random.Generator, jitter: float = 0.0,
+                  mixup: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """The augmented 112-px views that the online teacher and the student both see, and their labels.
+
+    Beyer et al. (CVPR 2022) distil by matching the teacher's function on the same, aggressively augmented
+    input: every augmentation happens here, on the uint8 crop, before either network looks. Mirror,
+    scale/shift jitter and brightness/contrast as in `augment`; then a `mixup` fraction of the batch is each
+    blended with another face of the batch (weight uniform in 0..1). A blend of two faces is a new, lookalike
+    face, exactly the kind of pair a door's false accepts come from; its label becomes unknown (-1).
+    """
+    views = jitter_faces(crops, jitter, rng) if jitter > 0 else crops.copy()
+    flip = rng.random(len(views)) < 0.5
+    views[flip] = views[flip, :, ::-1]
+    out = views.astype(np.float32)
+    contrast = rng.uniform(0.8, 1.2, (len(views), 1, 1, 1)).astype(np.float32)
+    brightness = rng.uniform(-20, 20, (len(views), 1, 1, 1)).astype(np.float32)
+    mean = out.mean(axis=(1, 2, 3), keepdims=True)
+    out = (out - mean) * contrast + mean + brightness
+    labels = labels.copy()
+    mixed = np.nonzero(rng.random(len(views)) < mixup)[0]
+    if len(mixed):
+        partner = rng.permutation(len(views))[: len(mixed)]
+        weight = rng.uniform(0.0, 1.0, (len(mixed), 1, 1, 1)).astype(np.float32)
+        out[mixed] = weight * out[mixed] + (1 - weight) * out[partner]
+        labels[mixed] = -1
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8), labels
+
+
+def online_targets(teacher, views: np.ndarray, mirror_fused: bool) -> np.ndarray:
+    """The teacher's embedding of each view (with `mirror_fused`, plus that of its mirror image)."""
+    plain = teacher.embed(views)
+    if not mirror_fused:
+        return plain
+    return plain + teacher.embed(np.ascontiguousarray(views[:, :, ::-1]))
+
+
 def lfw_dev_set(root: Path, cache: Path) -> dict[str, np.ndarray]:
     """Aligned crops for LFW View-1 pairsDevTest.txt (500 same + 500 different pairs), cached per run."""
     if cache.is_file():
@@ -215,6 +261,8 @@ class Trainer:
         self.data = TrainingData([Path(s) for s in config.sets])
         self.student = build_nns2()
         if config.init_weights:
+            if not Path(config.init_weights).is_file():
+                raise FileNotFoundError(f"{config.init_weights}: no such weights file to warm-start from")
             self.student.load_weights(config.init_weights)
         keras.mixed_precision.set_global_policy("float32")
         self.projection = keras.layers.Dense(self.data.teacher.shape[1], use_bias=False, name="teacher_projection")
@@ -233,6 +281,11 @@ class Trainer:
         self.optimizer.build(self.variables)
         self.step = 0
         self.rng = np.random.default_rng(config.seed)
+        self.teacher = None
+        if config.online_teacher:
+            from edgeface.embedders import MobileFaceNet
+
+            self.teacher = MobileFaceNet()
         self._train_step = tf.function(self._step_fn)
         self._embed = tf.function(lambda x: tf.cast(self.student(x, training=False), tf.float32))
 
@@ -249,6 +302,10 @@ class Trainer:
                 "similarity": losses.similarity_distillation_loss(embeddings, teacher),
             }
             total = c.weight_embedding * parts["embedding"] + c.weight_similarity * parts["similarity"]
+            if c.weight_hard_pairs > 0:
+                parts["hard_pairs"] = losses.hard_pair_similarity_loss(labels, embeddings, teacher,
+                                                                       c.hard_pair_fraction)
+                total += c.weight_hard_pairs * parts["hard_pairs"]
             if c.weight_triplet > 0:
                 parts["triplet"] = losses.triplet_semihard_loss(labels, embeddings, c.triplet_margin)
                 total += c.weight_triplet * parts["triplet"]
@@ -259,6 +316,18 @@ class Trainer:
         self.optimizer.apply_gradients(zip(gradients, self.variables))
         parts["total"] = total
         return parts
+
+    def batch(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Student inputs, teacher targets and labels for one batch of crop indices."""
+        c = self.config
+        if self.teacher is None:
+            images, flipped = augment(self.data.images[index], self.rng, c.jitter)
+            return images, teacher_targets(self.data, index, flipped, c.mirror_fused_targets), self.data.classes[index]
+        from edgeface.models.facenet import model_input
+
+        views, labels = augment_views(self.data.images[index], self.data.classes[index], self.rng, c.jitter, c.mixup)
+        targets = online_targets(self.teacher, views, c.mirror_fused_targets)
+        return model_input(views), targets, labels
 
     # --- checkpoints -------------------------------------------------------------------------------
     def save_checkpoint(self) -> None:
@@ -304,9 +373,8 @@ class Trainer:
         best = best_no_flip = -1.0
         while self.step < self.total_steps:
             index = np.sort(next(batches))
-            images, flipped = augment(self.data.images[index], self.rng, self.config.jitter)
-            teacher = teacher_targets(self.data, index, flipped, self.config.mirror_fused_targets)
-            parts = self._train_step(images, teacher, self.data.classes[index])
+            images, teacher, labels = self.batch(index)
+            parts = self._train_step(images, teacher, labels)
             self.step += 1
             window_images += len(index)
             for key, value in parts.items():
