@@ -26,6 +26,7 @@ from edgeface.console import progress, quiet_terminal, stage
 from edgeface.runtime.fileio import atomic_write_bytes, atomic_write_text
 from edgeface.runtime.cascade import CascadeConfig
 from edgeface.runtime.manifest import MANIFEST_NAME, Manifest, ModelEntry, sha256_bytes
+from edgeface.runtime.errors import EdgefaceError
 
 MTCNN_PREPROCESSING = ("RGB, (x - 127.5) / 128; P-Net on area-resized pyramid levels, R/O-Net on bilinear box crops; "
                        "the face output is 2 logits (non-face, face): the runtime takes their softmax in float")
@@ -379,7 +380,7 @@ class Exporter:
         return manifest
 
 
-class ConvertError(ValueError):
+class ConvertError(EdgefaceError, ValueError):
     """A conversion that cannot produce everything it was asked for (refused before or instead of a partial folder)."""
 
 

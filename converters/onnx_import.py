@@ -20,12 +20,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edgeface.runtime.errors import EdgefaceError
+
 ONNX2TF_ENV = "EDGEFACE_ONNX2TF"
 ONNX2TF_VERSION = "1.29.24"  # the last release for Python 3.11
 SAMPLE_FILE = "calibration_image_sample_data_20x128x128x3_float32.npy"
 
 
-class OnnxImportError(RuntimeError):
+class OnnxImportError(EdgefaceError, RuntimeError):
     """An ONNX model that cannot be imported, or no onnx2tf to import it with."""
 
 

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgeface.runtime.errors import MissingDependency
 
-class QatUnavailable(RuntimeError):
+
+class QatUnavailable(MissingDependency):
     """tensorflow-model-optimization or tf-keras is not installed."""
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from edgeface.runtime.manifest import VARIANTS, TensorInfo
+from edgeface.runtime.errors import UsageError
 
 RepresentativeData = Callable[[], Iterable[list[np.ndarray]]]
 
@@ -31,7 +32,7 @@ def convert(model, variant: str, representative: RepresentativeData | None = Non
     import tensorflow as tf
 
     if variant not in VARIANTS:
-        raise ValueError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
+        raise UsageError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
     if isinstance(model, (str, os.PathLike)):
         converter = tf.lite.TFLiteConverter.from_saved_model(os.fspath(model))
     else:

@@ -15,6 +15,7 @@ from edgeface.runtime.fileio import atomic_write_bytes, atomic_write_text
 from edgeface.runtime.cascade import CascadeConfig, pick_face
 from edgeface.runtime.images import ImageError, read_rgb
 from edgeface.training.prepare import list_images
+from edgeface.runtime.errors import UsageError
 
 
 def encode_png(image_rgb) -> bytes:
@@ -32,7 +33,7 @@ def align_folder(input_dir: Path, output_dir: Path, config: AlignConfig, min_fac
         raise FileNotFoundError(f"{input_dir}: input folder not found")
     files = list_images(input_dir)
     if not files:
-        raise ValueError(f"{input_dir}: no images found (.jpg, .jpeg, .png, .bmp)")
+        raise UsageError(f"{input_dir}: no images found (.jpg, .jpeg, .png, .bmp)")
     detector = None
     counts = {"images": len(files), "aligned": 0, "skipped_existing": 0, "failed": 0}
     failures: list[str] = []

@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from edgeface.console import quiet_terminal
+from edgeface.runtime.errors import UsageError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="FaceNet + MTCNN for door locks: float reference, evaluation, conversion, runtime.")
@@ -24,18 +25,11 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions that are the user's input, not our bug: reported in one line, exit status 2."""
-    from edgeface.lfw import LfwError
-    from edgeface.converters.onnx_import import OnnxImportError
-    from edgeface.converters.qat import QatUnavailable
-    from edgeface.runtime.actions import ActionError
-    from edgeface.runtime.images import ImageError
-    from edgeface.runtime.interpreter import ModelError
-    from edgeface.runtime.manifest import ManifestError
-    from edgeface.weights import WeightsError
+    """Exceptions that are the user's input, not our bug: reported in one line, exit status 2. Anything else
+    (a ValueError from deep inside numpy, say) is a bug and keeps its traceback."""
+    from edgeface.runtime.errors import EdgefaceError
 
-    return (LfwError, ImageError, ModelError, ManifestError, ActionError, OnnxImportError, QatUnavailable,
-            WeightsError, ValueError, OSError)  # OSError: full disk, permissions, missing files
+    return (EdgefaceError, OSError)  # OSError: full disk, permissions, missing files
 
 
 def guarded(function):
@@ -124,7 +118,7 @@ LivenessOption = typer.Option("on", help="on: a matching face must also be judge
 
 def _liveness_on(value: str) -> bool:
     if value not in ("on", "off"):
-        raise ValueError(f"--liveness is on or off (got {value!r})")
+        raise UsageError(f"--liveness is on or off (got {value!r})")
     return value == "on"
 
 

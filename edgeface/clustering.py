@@ -20,6 +20,7 @@ from edgeface.facesets import EmbeddedFace, embed_images
 from edgeface.runtime.fileio import atomic_write_bytes, atomic_write_json
 from edgeface.runtime.frames import image_files
 from edgeface.runtime.pipeline import FacePipeline
+from edgeface.runtime.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def cluster_vectors(vectors: np.ndarray, threshold: float, min_cluster_size: int
 
         raw = DBSCAN(eps=threshold, min_samples=min_cluster_size, metric="euclidean").fit_predict(vectors)
     else:
-        raise ValueError(f"unknown clustering method {method!r} (agglomerative or dbscan)")
+        raise UsageError(f"unknown clustering method {method!r} (agglomerative or dbscan)")
     ids, counts = np.unique(raw[raw >= 0], return_counts=True)
     keep = [i for i, c in sorted(zip(ids, counts), key=lambda ic: (-ic[1], ic[0])) if c >= min_cluster_size]
     relabel = {old: new for new, old in enumerate(keep)}
@@ -57,7 +58,7 @@ def cluster_vectors(vectors: np.ndarray, threshold: float, min_cluster_size: int
 def cluster_folder(folder: Path, out_dir: Path, pipeline: FacePipeline, config: ClusterConfig,
                    progress: bool = True) -> dict:
     if out_dir.exists() and any(out_dir.iterdir()):
-        raise ValueError(f"{out_dir}: output folder is not empty (choose a new one; nothing is overwritten)")
+        raise UsageError(f"{out_dir}: output folder is not empty (choose a new one; nothing is overwritten)")
     paths = image_files(folder)
     faces: list[EmbeddedFace] = []
     failures = []

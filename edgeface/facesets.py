@@ -17,6 +17,7 @@ from edgeface.runtime.cascade import Face, pick_face
 from edgeface.runtime.frames import image_files
 from edgeface.runtime.images import ImageError, read_rgb
 from edgeface.runtime.pipeline import FacePipeline
+from edgeface.runtime.errors import UsageError
 
 
 @dataclass
@@ -47,7 +48,7 @@ def embed_image(path: Path, pipeline: FacePipeline, faces: str = "central") -> l
         chosen = pick_face(found, image.shape)
         found = [chosen] if chosen is not None else []
     elif faces != "all":
-        raise ValueError(f"faces must be 'central' or 'all', not {faces!r}")
+        raise UsageError(f"faces must be 'central' or 'all', not {faces!r}")
     if not found:
         raise ImageError(f"{path}: no face found")
     crops = np.stack([pipeline.embedder.align(image, face) for face in found])

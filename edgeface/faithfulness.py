@@ -16,6 +16,7 @@ from edgeface import lfw
 from edgeface.runtime.cascade import pick_face
 from edgeface.runtime.geometry import iou
 from edgeface.runtime.images import read_rgb
+from edgeface.runtime.errors import MissingDependency
 
 
 def run_check(root: Path, limit: int | None = None, stride: int = 1, progress: bool = True) -> dict:
@@ -24,7 +25,7 @@ def run_check(root: Path, limit: int | None = None, stride: int = 1, progress: b
     try:
         from mtcnn import MTCNN
     except ImportError:
-        raise RuntimeError("check-mtcnn needs the reference package: pip install mtcnn==1.0.0") from None
+        raise MissingDependency("check-mtcnn needs the reference package: pip install mtcnn==1.0.0") from None
     from edgeface.detector import FloatDetector
 
     names = lfw.pair_images(lfw.parse_pairs(root / "pairs.txt"))[::stride][:limit]

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeface.runtime.fileio import atomic_save_npz
+from edgeface.runtime.errors import UsageError
 
 FORMAT_VERSION = 1
 UNKNOWN = "unknown"
@@ -55,7 +56,7 @@ def train_identity_model(vectors: np.ndarray, people: list[str], threshold: floa
     """Fit on embeddings and the person each belongs to."""
     names = sorted(set(people))
     if len(names) < 2:
-        raise ValueError("identify train needs at least two people with a usable face")
+        raise UsageError("identify train needs at least two people with a usable face")
     labels = np.array([names.index(p) for p in people], np.int32)
     from sklearn.svm import LinearSVC
 
@@ -68,12 +69,12 @@ def load_identity_model(path: Path) -> IdentityModel:
     import zipfile
 
     if not path.is_file():
-        raise ValueError(f"{path}: no such identity model (make one with `edgeface identify train`)")
+        raise UsageError(f"{path}: no such identity model (make one with `edgeface identify train`)")
     try:
         with np.load(path, allow_pickle=False) as data:
             if int(data["format_version"]) > FORMAT_VERSION:
-                raise ValueError(f"{path}: made by a newer edgeface (format {int(data['format_version'])})")
+                raise UsageError(f"{path}: made by a newer edgeface (format {int(data['format_version'])})")
             return IdentityModel(data["names"], data["coef"], data["intercept"], data["train_vectors"],
                                  data["train_labels"], float(data["threshold"]), str(data["model_id"]))
     except (zipfile.BadZipFile, KeyError, OSError, EOFError) as error:
-        raise ValueError(f"{path}: not an edgeface identity model ({error})") from None
+        raise UsageError(f"{path}: not an edgeface identity model ({error})") from None

@@ -6,11 +6,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgeface.runtime.errors import EdgefaceError
+
 LFW_ENV = "EDGEFACE_LFW"
 IMAGES_SUBDIR = "lfw-deepfunneled"
 
 
-class LfwError(RuntimeError):
+class LfwError(EdgefaceError, RuntimeError):
     """LFW is missing or one of its files is malformed; the message says what and where."""
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edgeface.runtime.errors import UsageError
+
 KERAS_MODELS = {
     "nns2": "NNS2 FaceNet (float, Keras)",
     "pnet": "MTCNN P-Net (float, Keras; shown at a 12x12 window)",
@@ -39,7 +41,7 @@ def describe_model(name_or_path: str) -> str:
         ])
     path = Path(name_or_path)
     if path.suffix != ".tflite" or not path.is_file():
-        raise ValueError(f"{name_or_path}: not a known model name ({', '.join(KERAS_MODELS)}) or a .tflite file")
+        raise UsageError(f"{name_or_path}: not a known model name ({', '.join(KERAS_MODELS)}) or a .tflite file")
     from edgeface.runtime.interpreter import interpreter_from_bytes, static_shape
     from edgeface.runtime.manifest import MANIFEST_NAME, load_manifest
 

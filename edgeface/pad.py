@@ -25,6 +25,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from edgeface.household import upper_bound
+from edgeface.runtime.errors import EdgefaceError
 
 LIVE = "live"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
@@ -32,7 +33,7 @@ NUAA_LISTS = {"live": "client_{split}_raw.txt", "print": "imposter_{split}_raw.t
 NUAA_FOLDERS = {"live": "ClientRaw", "print": "ImposterRaw"}
 
 
-class PadDataError(ValueError):
+class PadDataError(EdgefaceError, ValueError):
     """A presentation-attack data folder that cannot be read as NUAA or as ROOT/<kind>/<attempt>/<frames>."""
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from edgeface.runtime.cascade import CascadeConfig
 from edgeface.runtime.pipeline import FacePipeline, default_models_dir, open_runtime
+from edgeface.runtime.errors import MissingDependency
 
 
 def require_toolchain() -> None:
@@ -17,7 +18,7 @@ def require_toolchain() -> None:
     try:
         import tensorflow  # noqa: F401
     except ImportError:
-        raise ValueError("the float reference needs the toolchain (pip install '.[toolchain]'); "
+        raise MissingDependency("the float reference needs the toolchain (pip install '.[toolchain]'); "
                          "with the runtime only, pass --models DIR (a folder written by `edgeface convert`)") from None
 
 

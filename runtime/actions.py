@@ -13,8 +13,10 @@ import threading
 import time
 from pathlib import Path
 
+from edgeface.runtime.errors import EdgefaceError
 
-class ActionError(RuntimeError):
+
+class ActionError(EdgefaceError, RuntimeError):
     """An unlock action that cannot be set up (e.g. no GPIO library)."""
 
 

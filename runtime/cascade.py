@@ -13,6 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from edgeface.runtime import geometry
+from edgeface.runtime.errors import UsageError
 
 
 class MtcnnNets(Protocol):
@@ -139,7 +140,7 @@ def pick_face(faces: list[Face], image_shape: tuple[int, ...], policy: str = "ce
     if policy == "largest":
         return faces[int(np.argmax(areas))]
     if policy != "central":
-        raise ValueError(f"unknown face policy {policy!r} (use 'central' or 'largest')")
+        raise UsageError(f"unknown face policy {policy!r} (use 'central' or 'largest')")
     centre_y, centre_x = image_shape[0] / 2.0, image_shape[1] / 2.0
     offsets = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2 - centre_x, (boxes[:, 1] + boxes[:, 3]) / 2 - centre_y])
     return faces[int(np.argmax(areas - 2.0 * np.sum(offsets**2, axis=0)))]

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from edgeface.runtime.images import ImageError, as_rgb, read_rgb
+from edgeface.runtime.errors import UsageError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm"}
 
@@ -80,10 +81,10 @@ def capture_frames(capture, label: str, live: bool, max_failures: int = 50) -> I
 def open_frames(camera: int | None = None, video: Path | None = None, images: Path | None = None,
                 fps: float = 5.0) -> Iterator[Frame]:
     if not (0 < fps < float("inf")):
-        raise ValueError(f"--fps must be a finite number > 0 (got {fps!r})")
+        raise UsageError(f"--fps must be a finite number > 0 (got {fps!r})")
     chosen = [x is not None for x in (camera, video, images)]
     if sum(chosen) != 1:
-        raise ValueError("give exactly one of --camera N, --video FILE, --images DIR")
+        raise UsageError("give exactly one of --camera N, --video FILE, --images DIR")
     if images is not None:
         return folder_frames(images, fps)
     if video is not None:

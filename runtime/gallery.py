@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeface.runtime.fileio import atomic_write_text
+from edgeface.runtime.errors import EdgefaceError
 
 FORMAT = "edgeface-gallery"
 VERSION = 2  # 2: HMAC-SHA256 signature (1 had a plain checksum that anyone could recompute)
@@ -43,7 +44,7 @@ UNIT_NORM_TOLERANCE = 1e-3
 KEY_BYTES = 32
 
 
-class GalleryError(ValueError):
+class GalleryError(EdgefaceError, ValueError):
     """A gallery file that is missing, torn, forged, or from an incompatible model."""
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from edgeface.runtime.errors import UsageError
+
 PNET_STRIDE = 2
 PNET_CELL_SIZE = 12
 
@@ -19,7 +21,7 @@ PNET_CELL_SIZE = 12
 def pyramid_scales(height: int, width: int, min_face_size: float, scale_factor: float) -> list[float]:
     """Scales of the image pyramid: the first maps `min_face_size` onto P-Net's 12-pixel window."""
     if min_face_size <= 0 or not 0.0 < scale_factor < 1.0:
-        raise ValueError("min_face_size must be > 0 and scale_factor in (0, 1)")
+        raise UsageError("min_face_size must be > 0 and scale_factor in (0, 1)")
     base = PNET_CELL_SIZE / float(min_face_size)
     scales: list[float] = []
     side = min(height, width) * base

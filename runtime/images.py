@@ -13,8 +13,10 @@ os.environ["OPENCV_IO_MAX_IMAGE_PIXELS"] = str(MAX_PIXELS)
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from edgeface.runtime.errors import EdgefaceError
 
-class ImageError(ValueError):
+
+class ImageError(EdgefaceError, ValueError):
     """An input image that cannot be used (missing, empty, corrupt, unsupported or too large)."""
 
 

@@ -10,8 +10,10 @@ import os
 
 import numpy as np
 
+from edgeface.runtime.errors import EdgefaceError
 
-class ModelError(RuntimeError):
+
+class ModelError(EdgefaceError, RuntimeError):
     """A model file that cannot be loaded or does not have the expected inputs/outputs."""
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from edgeface.runtime.cascade import Face
 from edgeface.runtime.manifest import Manifest, ManifestError, load_manifest
 from edgeface.runtime.tflite_mtcnn import TfliteModel
+from edgeface.runtime.errors import UsageError
 
 INPUT_SIZE = 80
 LIVE_CLASS = 1
@@ -132,7 +133,7 @@ class LivenessCheck:
 
     def is_live(self, score: float) -> bool:
         if self.threshold is None:
-            raise ValueError("no liveness threshold recorded for these models: pass one, or run with liveness off")
+            raise UsageError("no liveness threshold recorded for these models: pass one, or run with liveness off")
         return score >= self.threshold
 
 

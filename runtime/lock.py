@@ -29,6 +29,7 @@ from edgeface.runtime.gallery import Gallery, GalleryError, GalleryWatcher
 from edgeface.runtime.pipeline import FacePipeline
 from edgeface.runtime.resources import rss_mb
 from edgeface.runtime.tracking import TrackingDetector
+from edgeface.runtime.errors import EdgefaceError, UsageError
 
 
 # --- enrolment quality -------------------------------------------------------------------------------------
@@ -120,7 +121,7 @@ def check_consistency(embeddings: np.ndarray, sources: list[str], threshold: flo
 # --- decisions ---------------------------------------------------------------------------------------------
 def _finite_positive(name: str, value: float) -> None:
     if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0 (got {value!r})")
+        raise UsageError(f"{name} must be a finite number > 0 (got {value!r})")
 
 
 MAX_THRESHOLD = 2.0  # unit vectors are at most 2 apart: a threshold of 2 or more matches every face
@@ -128,7 +129,7 @@ MAX_THRESHOLD = 2.0  # unit vectors are at most 2 apart: a threshold of 2 or mor
 
 def check_threshold(threshold: float, source: str = "--threshold") -> float:
     if not (np.isfinite(threshold) and 0.0 < threshold < MAX_THRESHOLD):
-        raise ValueError(f"{source} must be between 0 and {MAX_THRESHOLD:g} (Euclidean distance of unit vectors; "
+        raise UsageError(f"{source} must be between 0 and {MAX_THRESHOLD:g} (Euclidean distance of unit vectors; "
                          f"got {threshold!r})")
     return float(threshold)
 
@@ -151,7 +152,7 @@ def operating_threshold(pipeline: FacePipeline, gallery: Gallery, config: LockCo
     targets = {float(t): sizes for t, sizes in policy.get("by_target", {}).items()}
     usable = [t for t in targets if t <= config.far_per_visit]
     if not usable:
-        raise ValueError(f"the models folder has no door policy for stranger visits let in <= "
+        raise UsageError(f"the models folder has no door policy for stranger visits let in <= "
                          f"{config.far_per_visit:g} (it has: {', '.join(f'{t:g}' for t in sorted(targets)) or 'none'}); "
                          "pass --far-per-visit with one of those, or --threshold")
     target = max(usable)
@@ -182,11 +183,11 @@ class LockConfig:
 
     def __post_init__(self) -> None:
         if not (isinstance(self.k, int) and isinstance(self.n, int) and 1 <= self.k <= self.n):
-            raise ValueError(f"need whole numbers 1 <= k <= n (got k={self.k}, n={self.n})")
+            raise UsageError(f"need whole numbers 1 <= k <= n (got k={self.k}, n={self.n})")
         if not (np.isfinite(self.far_per_visit) and 0 < self.far_per_visit < 1):
-            raise ValueError(f"--far-per-visit must be a rate between 0 and 1 (got {self.far_per_visit!r})")
+            raise UsageError(f"--far-per-visit must be a rate between 0 and 1 (got {self.far_per_visit!r})")
         if not (isinstance(self.full_detect_every, int) and self.full_detect_every >= 1):
-            raise ValueError(f"--full-detect-every takes a whole number of frames >= 1 (got {self.full_detect_every!r})")
+            raise UsageError(f"--full-detect-every takes a whole number of frames >= 1 (got {self.full_detect_every!r})")
         _finite_positive("--window", self.window_s)
         _finite_positive("--relock", self.relock_s)
         if self.threshold is not None:
@@ -338,7 +339,7 @@ def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery |
     return stats
 
 
-class LockError(ValueError):
+class LockError(EdgefaceError, ValueError):
     """The lock cannot run as asked (a user error: the message says what to do)."""
 
 

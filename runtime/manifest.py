@@ -12,13 +12,15 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from edgeface.runtime.errors import EdgefaceError
+
 MANIFEST_NAME = "manifest.json"
 MAX_MANIFEST_BYTES = 4 * 2**20  # a default conversion's manifest is about 80 KB; a larger file is refused unread
 SCHEMA_VERSION = 1
 VARIANTS = ("fp32", "fp16", "dynamic", "int8", "edgetpu")
 
 
-class ManifestError(RuntimeError):
+class ManifestError(EdgefaceError, RuntimeError):
     """A models folder that is incomplete, tampered with, or not what the runtime expects."""
 
 

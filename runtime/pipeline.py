@@ -19,6 +19,7 @@ from edgeface.runtime.cascade import CascadeConfig, Detector, Face, pick_face
 from edgeface.runtime.images import ImageError
 from edgeface.runtime.liveness import LivenessCheck
 from edgeface.runtime.stage_choice import STAGES, StageChoice, probe_stages
+from edgeface.runtime.errors import UsageError
 
 MODELS_ENV = "EDGEFACE_MODELS"
 MAX_DETECT_PIXELS = 2_100_000  # 1920x1080 and smaller are searched as they are (a door camera: 640x480)
@@ -74,7 +75,7 @@ class FacePipeline:
             return float(given)
         chosen = (self.threshold_far_1e3 or self.threshold_accuracy) if strict else self.threshold_accuracy
         if chosen is None:
-            raise ValueError("this models folder records no LFW operating point for its embedder (an ONNX import?): "
+            raise UsageError("this models folder records no LFW operating point for its embedder (an ONNX import?): "
                              "measure one with `edgeface eval --compare` and pass --threshold")
         return float(chosen)
 
@@ -99,14 +100,14 @@ def choose_variant(manifest, requested: str | None, delegate) -> str:
     available = manifest.variants("facenet")
     if requested:
         if requested not in available:
-            raise ValueError(f"variant {requested!r} not in the models folder (has {', '.join(available) or 'none'})")
+            raise UsageError(f"variant {requested!r} not in the models folder (has {', '.join(available) or 'none'})")
         return requested
     if delegate is not None and "edgetpu" in available:
         return "edgetpu"
     for variant in ("int8", "fp32", "fp16", "dynamic"):
         if variant in available:
             return variant
-    raise ValueError("the models folder has no FaceNet model; run `edgeface convert` with the NNS2 weights")
+    raise UsageError("the models folder has no FaceNet model; run `edgeface convert` with the NNS2 weights")
 
 
 def open_runtime(models_dir: str | os.PathLike, variant: str | None = None, num_threads: int | None = 1,

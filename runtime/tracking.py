@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgeface.runtime.cascade import CascadeConfig, Face, refine_faces
+from edgeface.runtime.errors import UsageError
 
 SEED_SCALES = (1.0, 1.4)  # candidate boxes per tracked face: its box, and one 1.4x as wide for faster motion
 
@@ -35,7 +36,7 @@ class TrackingDetector:
     def __init__(self, full_detect: Callable[[np.ndarray], list[Face]], nets=None,
                  config: CascadeConfig | None = None, full_every: int = 10) -> None:
         if not isinstance(full_every, int) or full_every < 1:
-            raise ValueError(f"full detection every N frames needs a whole N >= 1 (got {full_every!r})")
+            raise UsageError(f"full detection every N frames needs a whole N >= 1 (got {full_every!r})")
         self.full_detect, self.nets, self.config = full_detect, nets, config or CascadeConfig()
         self.full_every = full_every if nets is not None else 1
         self.counts = TrackingCounts()

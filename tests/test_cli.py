@@ -19,6 +19,39 @@ def test_help_does_not_import_tensorflow(tmp_path):
         assert command in result.stdout
 
 
+def test_a_missing_optional_package_is_one_line_not_a_traceback(tmp_path):
+    result = run_cli("check-mtcnn", "--limit", "1", block=("mtcnn",), tmp_path=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "check-mtcnn needs the reference package" in result.stderr and "Traceback" not in result.stderr
+    picture = tmp_path / "door.png"
+    cv2.imwrite(str(picture), np.full((120, 160, 3), 90, np.uint8))
+    result = run_cli("detect", str(picture), block_tensorflow=True, tmp_path=tmp_path)
+    assert result.returncode == 2 and "needs the toolchain" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_only_user_errors_are_one_line_messages():
+    """`guarded` turns an EdgefaceError into `error: ...` and exit 2; a bug's ValueError keeps its traceback."""
+    import pytest
+    import typer
+
+    from edgeface.cli import guarded
+    from edgeface.runtime.errors import UsageError
+
+    @guarded
+    def user_mistake():
+        raise UsageError("--fps must be a finite number > 0")
+
+    @guarded
+    def our_bug():
+        return np.stack([])
+
+    with pytest.raises(typer.Exit) as stopped:
+        user_mistake()
+    assert stopped.value.exit_code == 2
+    with pytest.raises(ValueError, match="need at least one array"):
+        our_bug()
+
+
 def test_compare_rejects_unreadable_and_faceless_images(tmp_path, lfw_root):
     face = lfw_root / lfw.IMAGES_SUBDIR / "Aaron_Peirsol/Aaron_Peirsol_0001.jpg"
     broken = tmp_path / "broken.jpg"

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeface.runtime.fileio import atomic_save_npz
+from edgeface.runtime.errors import UsageError
 
 
 def teacher_cache_path(aligned_set: Path, teacher: str) -> Path:
@@ -36,7 +37,7 @@ def cache_teacher(aligned_set: Path, teacher: str = "mobilefacenet", batch: int 
     from edgeface.embedders import load_embedder
 
     if teacher != "mobilefacenet":
-        raise ValueError("teacher targets are cached for mobilefacenet (dlib needs its own 150x150 chips)")
+        raise UsageError("teacher targets are cached for mobilefacenet (dlib needs its own 150x150 chips)")
     images = np.load(aligned_set, allow_pickle=False)["images"]
     embedder = load_embedder(teacher)
     plain = np.zeros((len(images), embedder.dim), np.float32)
@@ -57,5 +58,5 @@ def load_teacher(aligned_set: Path, count: int, teacher: str = "mobilefacenet") 
         raise FileNotFoundError(f"{path}: no teacher cache; run `edgeface train teacher {aligned_set}` first")
     with np.load(path, allow_pickle=False) as data:
         if int(data["count"]) != count or str(data["fingerprint"]) != teacher_fingerprint(teacher):
-            raise ValueError(f"{path}: stale teacher cache (other crops or teacher weights); rebuild it")
+            raise UsageError(f"{path}: stale teacher cache (other crops or teacher weights); rebuild it")
         return data["plain"], data["flipped"]

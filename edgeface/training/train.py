@@ -19,6 +19,7 @@ import numpy as np
 
 from edgeface.embedders import l2_normalize
 from edgeface.runtime.fileio import atomic_save_npz, atomic_write_json, atomic_write_text
+from edgeface.runtime.errors import UsageError
 
 
 @dataclass
@@ -51,9 +52,9 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.mixup > 0 and not self.online_teacher:
-            raise ValueError("--mixup needs --online-teacher: a blend of two faces has no cached teacher target")
+            raise UsageError("--mixup needs --online-teacher: a blend of two faces has no cached teacher target")
         if not 0.0 <= self.mixup <= 1.0 or not 0.0 < self.hard_pair_fraction <= 1.0:
-            raise ValueError("--mixup and the hard-pair fraction are fractions of the batch (0..1)")
+            raise UsageError("--mixup and the hard-pair fraction are fractions of the batch (0..1)")
 
 
 class TrainingData:

@@ -6,10 +6,12 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
+from edgeface.runtime.errors import EdgefaceError
+
 WEIGHTS_DIR = Path(__file__).resolve().parent
 
 
-class WeightsError(RuntimeError):
+class WeightsError(EdgefaceError, RuntimeError):
     """A shipped weights file is missing or differs from its recorded sha256."""
 
 
