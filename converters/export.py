@@ -470,27 +470,15 @@ def compile_edgetpu(path: Path) -> dict:
     return {"compiled": result.returncode == 0, "log": result.stdout[-4000:] + result.stderr[-1000:]}
 
 
-def recorded_point(name: str) -> dict:
-    """What edgeface/weights/operating_points.json records for `name` ({} when nothing)."""
-    from edgeface.weights import WEIGHTS_DIR
-
-    path = WEIGHTS_DIR / "operating_points.json"
-    return json.loads(path.read_text()).get(name, {}) if path.is_file() else {}
-
-
 def liveness_point() -> dict:
     """The anti-spoofing nets' live threshold (fixed on development data), with the sha256 of their weights."""
-    from edgeface.weights import recorded_sums
+    from edgeface.weights import shipped_point
 
-    point = recorded_point("minifasnet")
-    return {**point, "weights_sha256": recorded_sums()["minifasnet.npz"]} if point else {}
+    return shipped_point("minifasnet")
 
 
 def operating_point() -> dict:
     """The NNS2's LFW thresholds, plus the sha256 of the float weights they belong to (the gallery's model id)."""
-    from edgeface.weights import recorded_sums
+    from edgeface.weights import shipped_point
 
-    point = recorded_point("nns2")
-    if point and "nns2_facenet.weights.h5" in recorded_sums():
-        point["weights_sha256"] = recorded_sums()["nns2_facenet.weights.h5"]
-    return point
+    return shipped_point("nns2")

@@ -139,13 +139,13 @@ FullDetectOption = typer.Option(1, help="the lock's detector: the whole MTCNN py
 
 
 def _pipeline(models, variant, embedder: str = "nns2", min_face_size: float | None = None, threads: int = 1,
-              announce: bool = True):
+              announce: bool = True, liveness: bool = True):
     """The pipeline; with `announce`, one stderr line says which models, variant and accelerator run."""
     from edgeface.pipelines import open_pipeline
     from edgeface.runtime.cascade import CascadeConfig
 
     cascade = CascadeConfig(min_face_size=min_face_size) if min_face_size else None
-    pipeline = open_pipeline(models, variant, embedder, cascade, threads)
+    pipeline = open_pipeline(models, variant, embedder, cascade, threads, liveness)
     if announce:
         typer.echo(_using(pipeline), err=True)
     return pipeline
@@ -187,19 +187,8 @@ def detect(
 
     from edgeface.runtime.images import read_rgb
 
-    from edgeface.runtime.pipeline import default_models_dir
-
     picture = read_rgb(image)
-    if default_models_dir(models) is None:
-        from edgeface.pipelines import require_toolchain
-
-        require_toolchain()
-        from edgeface.detector import FloatDetector
-        from edgeface.runtime.cascade import CascadeConfig
-
-        faces = FloatDetector(CascadeConfig(min_face_size=min_face_size)).detect(picture)
-    else:
-        faces = _pipeline(models, variant, min_face_size=min_face_size).detect(picture)
+    faces = _pipeline(models, variant, min_face_size=min_face_size, liveness=False).detect(picture)
     if not faces:
         fail(f"{image}: no face found", code=1)
     for face in faces:

@@ -8,17 +8,6 @@ import numpy as np
 
 from edgeface.runtime.images import read_rgb
 from edgeface.runtime.pipeline import FacePipeline
-from edgeface.runtime.errors import UsageError
-
-
-def operating_point(embedder_name: str) -> dict:
-    """The embedder's LFW operating point (thresholds, accuracy, VAL), recorded in weights/operating_points.json."""
-    from edgeface.weights import shipped_operating_points
-
-    points = shipped_operating_points()
-    if embedder_name not in points:
-        raise UsageError(f"no recorded LFW operating point for {embedder_name!r}; pass --threshold")
-    return dict(points[embedder_name])
 
 
 def compare_images(paths: list[Path], pipeline: FacePipeline, threshold: float | None, label: str) -> str:

@@ -123,8 +123,7 @@ def verify(pairs: list[lfw.Pair], embedded: EmbeddedImages, flip: bool) -> proto
 def run_eval(root: Path, embedder_name: str, flip: bool = True, max_pairs_per_fold: int | None = None,
              progress: bool = True) -> tuple[dict, dict[str, protocol.VerificationReport]]:
     """The whole `edgeface eval` job; returns the JSON-ready report and the curves for the ROC plot."""
-    from edgeface.detector import FloatDetector
-    from edgeface.embedders import load_embedder
+    from edgeface.pipelines import open_float_reference
 
     pairs = lfw.parse_pairs(root / "pairs.txt")
     if max_pairs_per_fold:
@@ -132,8 +131,8 @@ def run_eval(root: Path, embedder_name: str, flip: bool = True, max_pairs_per_fo
                  300 <= i % 600 < 300 + max_pairs_per_fold // 2]
     names = lfw.pair_images(pairs)
     lfw.check_images_exist(root, names)
-    detector = FloatDetector()
-    embedder = load_embedder(embedder_name)
+    reference = open_float_reference(embedder_name, liveness=False)
+    detector, embedder = reference.detector, reference.embedder
     embedded = embed_images(root, names, detector, embedder, flip=flip, progress=progress)
     curves = {f"{embedder_name}": verify(pairs, embedded, flip=False)}
     if flip:

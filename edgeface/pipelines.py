@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgeface.runtime.cascade import CascadeConfig
-from edgeface.runtime.pipeline import FacePipeline, default_models_dir, open_runtime
 from edgeface.runtime.errors import MissingDependency
+from edgeface.runtime.operating_point import OperatingPoint
+from edgeface.runtime.pipeline import FacePipeline, default_models_dir, open_runtime
 
 
 def require_toolchain() -> None:
@@ -19,33 +20,36 @@ def require_toolchain() -> None:
         import tensorflow  # noqa: F401
     except ImportError:
         raise MissingDependency("the float reference needs the toolchain (pip install '.[toolchain]'); "
-                         "with the runtime only, pass --models DIR (a folder written by `edgeface convert`)") from None
+                                "with the runtime only, pass --models DIR (a folder written by `edgeface convert`)") from None
 
 
 def open_pipeline(models: Path | None = None, variant: str | None = None, embedder: str = "nns2",
-                  cascade: CascadeConfig | None = None, num_threads: int | None = 1) -> FacePipeline:
+                  cascade: CascadeConfig | None = None, num_threads: int | None = 1,
+                  liveness: bool = True) -> FacePipeline:
+    """The one way to open a pipeline: the runtime on `models` (or $EDGEFACE_MODELS), else the float reference
+    with `embedder` (and, with `liveness`, the Keras anti-spoofing nets). `variant` and `num_threads` are the
+    runtime's; `embedder` is the float reference's (a models folder has its own)."""
     folder = default_models_dir(models)
     if folder is not None:
         return open_runtime(folder, variant, num_threads, cascade)
+    return open_float_reference(embedder, cascade, liveness)
+
+
+def open_float_reference(embedder: str = "nns2", cascade: CascadeConfig | None = None,
+                         liveness: bool = True) -> FacePipeline:
+    """Keras MTCNN + the float `embedder` with its shipped operating point (toolchain install only)."""
     require_toolchain()
-    from edgeface.compare import operating_point
     from edgeface.detector import FloatDetector
     from edgeface.embedders import load_embedder
-    from edgeface.weights import recorded_sums
+    from edgeface.weights import model_id, shipped_point
 
     from edgeface.models.minifasnet import KerasMiniFasNets
     from edgeface.runtime.liveness import LivenessCheck
 
-    thresholds = operating_point(embedder)
-    try:
-        live = operating_point("minifasnet")
-    except ValueError:  # no live threshold recorded yet: the scorer still scores, the lock refuses to use it
-        live = {}
-    weights = {"nns2": "nns2_facenet.weights.h5", "mobilefacenet": "mobilefacenet.tflite"}.get(embedder, embedder)
+    check = None
+    if liveness:  # no live threshold recorded: the scorer still scores, the lock refuses to use it
+        live = shipped_point("minifasnet")
+        check = LivenessCheck(KerasMiniFasNets(), live.get("live_threshold"), live.get("source", ""))
     return FacePipeline(detector=FloatDetector(cascade), embedder=load_embedder(embedder),
-                        threshold_accuracy=thresholds["euclidean_threshold_accuracy"],
-                        threshold_far_1e3=thresholds.get("euclidean_threshold_far_1e-3"),
-                        model_id=recorded_sums().get(weights, embedder),
-                        door_policy=thresholds.get("door_policy", {}),
-                        liveness=LivenessCheck(KerasMiniFasNets(), live.get("live_threshold"), live.get("source", "")),
-                        description={"models": "float reference", "embedder": embedder})
+                        operating_point=OperatingPoint.from_record(shipped_point(embedder), model_id(embedder)),
+                        liveness=check, description={"models": "float reference", "embedder": embedder})

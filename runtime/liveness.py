@@ -146,10 +146,11 @@ def checked_liveness(point: dict, label: str = "manifest.json") -> dict:
         return point
     if not isinstance(threshold, (int, float)) or not 0.0 < float(threshold) < 1.0:
         raise ManifestError(f"{label}: liveness threshold {threshold!r} is outside (0, 1); refused")
-    from edgeface.weights import recorded_sums, shipped_operating_points
+    from edgeface.runtime.operating_point import WEIGHTS_SHA256
+    from edgeface.weights import shipped_point
 
-    if point.get("weights_sha256") == recorded_sums().get("minifasnet.npz"):
-        shipped = shipped_operating_points().get("minifasnet", {})
+    shipped = shipped_point("minifasnet")
+    if point.get(WEIGHTS_SHA256) and point.get(WEIGHTS_SHA256) == shipped.get(WEIGHTS_SHA256):
         if shipped.get("live_threshold") != threshold:
             raise ManifestError(f"{label}: liveness threshold {threshold} differs from the one shipped with these "
                                 f"weights ({shipped.get('live_threshold')}); the manifest was edited — convert again")

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from edgeface.runtime.errors import EdgefaceError
+from edgeface.runtime.operating_point import DOOR_POLICY, WEIGHTS_SHA256
 
 MANIFEST_NAME = "manifest.json"
 MAX_MANIFEST_BYTES = 4 * 2**20  # a default conversion's manifest is about 80 KB; a larger file is refused unread
@@ -145,23 +146,23 @@ def checked_operating_point(point: dict, label: str = MANIFEST_NAME) -> dict:
     for key, value in thresholds.items():
         if not isinstance(value, (int, float)) or not 0.0 < float(value) < 2.0:
             raise ManifestError(f"{label}: operating point {key} = {value!r} is outside (0, 2); refused")
-    policy = point.get("door_policy", {})
+    policy = point.get(DOOR_POLICY, {})
     for target, sizes in (policy.get("by_target", {}) if isinstance(policy, dict) else {}).items():
         for size, value in sizes.items():
             if value is not None and not (isinstance(value, (int, float)) and 0.0 < float(value) < 2.0):
                 raise ManifestError(f"{label}: door policy threshold {value!r} ({size} residents, target {target}) "
                                     "is outside (0, 2); refused")
-    weights = point.get("weights_sha256")
+    weights = point.get(WEIGHTS_SHA256)
     if weights:
-        from edgeface.weights import recorded_sums, shipped_operating_points
+        from edgeface.weights import shipped_point
 
-        shipped = shipped_operating_points().get("nns2", {})
-        if weights == recorded_sums().get("nns2_facenet.weights.h5"):
+        shipped = shipped_point("nns2")
+        if weights == shipped.get(WEIGHTS_SHA256):
             edited = {k: v for k, v in thresholds.items() if shipped.get(k) != v}
-            if "door_policy" not in point and "door_policy" in shipped:
+            if DOOR_POLICY not in point and DOOR_POLICY in shipped:
                 raise ManifestError(f"{label}: written by an older edgeface convert (no door policy); convert again")
-            if point.get("door_policy") != shipped.get("door_policy"):
-                edited["door_policy"] = "(edited)"
+            if point.get(DOOR_POLICY) != shipped.get(DOOR_POLICY):
+                edited[DOOR_POLICY] = "(edited)"
             if edited:
                 raise ManifestError(f"{label}: operating point {edited} differs from the one shipped with these "
                                     f"weights ({ {k: shipped.get(k) for k in edited} }); the manifest was edited — "

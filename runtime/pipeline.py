@@ -18,6 +18,7 @@ from edgeface.runtime import geometry
 from edgeface.runtime.cascade import CascadeConfig, Detector, Face, pick_face
 from edgeface.runtime.images import ImageError
 from edgeface.runtime.liveness import LivenessCheck
+from edgeface.runtime.operating_point import OperatingPoint
 from edgeface.runtime.stage_choice import STAGES, StageChoice, probe_stages
 from edgeface.runtime.errors import UsageError
 
@@ -39,16 +40,21 @@ class FaceEmbedder(Protocol):
 
 @dataclass
 class FacePipeline:
-    """A detector, an embedder and the embedder's LFW operating point (Euclidean thresholds)."""
+    """A detector, an embedder and the embedder's operating point (LFW thresholds, door policy, model id)."""
 
     detector: FaceDetector
     embedder: FaceEmbedder
-    threshold_accuracy: float | None  # None: no LFW operating point recorded (e.g. an ONNX import); pass one
-    threshold_far_1e3: float | None = None
-    model_id: str = ""  # which trained weights made the embeddings (a gallery is only valid for these)
-    door_policy: dict = field(default_factory=dict)  # per security target and household size: the lock's threshold
+    operating_point: OperatingPoint = field(default_factory=OperatingPoint)
     liveness: LivenessCheck | None = None  # anti-spoofing nets; None: the models folder has none
     description: dict = field(default_factory=dict)
+
+    @property
+    def model_id(self) -> str:
+        return self.operating_point.model_id
+
+    @property
+    def door_policy(self) -> dict:
+        return self.operating_point.door_policy
 
     def detect(self, image: np.ndarray) -> list[Face]:
         """Faces in image coordinates. A photo over MAX_DETECT_PIXELS is searched on an area-downscaled copy
@@ -71,13 +77,7 @@ class FacePipeline:
 
     def threshold(self, given: float | None = None, strict: bool = False) -> float:
         """`given`, else the LFW operating point (FAR = 1e-3 when `strict`, best accuracy otherwise)."""
-        if given is not None:  # an explicit 0.0 is a value (refused by the lock), not "not given"
-            return float(given)
-        chosen = (self.threshold_far_1e3 or self.threshold_accuracy) if strict else self.threshold_accuracy
-        if chosen is None:
-            raise UsageError("this models folder records no LFW operating point for its embedder (an ONNX import?): "
-                             "measure one with `edgeface eval --compare` and pass --threshold")
-        return float(chosen)
+        return self.operating_point.threshold(given, strict)
 
     def embed_one(self, image: np.ndarray, label: str, policy: str = "central") -> tuple[Face, np.ndarray]:
         """The chosen face of an image and its embedding; no face is an ImageError naming the image."""
@@ -150,10 +150,7 @@ def open_runtime(models_dir: str | os.PathLike, variant: str | None = None, num_
     point = checked_operating_point(manifest.operating_point or {}, str(folder / "manifest.json"))
     return FacePipeline(
         detector=Detector(nets, config), embedder=embedder,
-        model_id=str(point.get("weights_sha256") or float_entry.sha256),
-        threshold_accuracy=float(point["euclidean_threshold_accuracy"]) if "euclidean_threshold_accuracy" in point else None,
-        threshold_far_1e3=float(point["euclidean_threshold_far_1e-3"]) if "euclidean_threshold_far_1e-3" in point else None,
-        door_policy=point.get("door_policy", {}), liveness=liveness,
+        operating_point=OperatingPoint.from_record(point, model_id=float_entry.sha256), liveness=liveness,
         description={"models": str(folder), "variant": chosen, "detector": stages.describe(),
                      "min_face_size": round(config.min_face_size, 2),
                      "accelerator": "edgetpu" if delegates else "cpu",

@@ -61,8 +61,8 @@ def main() -> None:
     truth_all = np.array([i for i, files in enumerate(frequent.values()) for _ in files])
     vectors, found = embed(paths, pipeline)
     truth = truth_all[np.array(found)]
-    operating_points = {"at_far_1e-3 (default)": pipeline.threshold_far_1e3,
-                        "at_best_accuracy": pipeline.threshold_accuracy}
+    operating_points = {"at_far_1e-3 (default)": pipeline.operating_point.threshold_far_1e3,
+                        "at_best_accuracy": pipeline.operating_point.threshold_accuracy}
     clustering, identify = {}, {}
     train_mask = np.zeros(len(vectors), bool)
     for person in np.unique(truth):

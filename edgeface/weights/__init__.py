@@ -56,3 +56,24 @@ def shipped_operating_points() -> dict:
     import json
 
     return json.loads(checked_path("operating_points.json").read_text())
+
+
+WEIGHTS_FILES = {"nns2": "nns2_facenet.weights.h5", "mobilefacenet": "mobilefacenet.tflite",
+                 "minifasnet": "minifasnet.npz"}  # the shipped weights each recorded operating point belongs to
+
+
+def shipped_point(name: str) -> dict:
+    """What operating_points.json records for `name` ({} when nothing), plus `weights_sha256`: the sha256 of
+    the weights it was measured with, which is also the model id a gallery made with them carries."""
+    from edgeface.runtime.operating_point import WEIGHTS_SHA256
+
+    point = dict(shipped_operating_points().get(name, {}))
+    weights = recorded_sums().get(WEIGHTS_FILES.get(name, ""))
+    if point and weights:
+        point[WEIGHTS_SHA256] = weights
+    return point
+
+
+def model_id(name: str) -> str:
+    """The id of embeddings made by the shipped embedder `name`: its weights' sha256 (the name if none ship)."""
+    return recorded_sums().get(WEIGHTS_FILES.get(name, ""), name)
