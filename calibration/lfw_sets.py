@@ -103,12 +103,12 @@ def stage_crops(frames: list[np.ndarray], nets, config: CascadeConfig, max_crops
 
 def central_faces(root: Path, names: list[str], detector) -> list[tuple[np.ndarray, Face]]:
     """(image, central face) of each calibration image in which the detector finds a face."""
-    from edgeface.runtime.cascade import pick_face
+    from edgeface.runtime.cascade import detect_one
 
     picked = []
     for name in names:
         image = read_rgb(root / lfw.IMAGES_SUBDIR / name)
-        face = pick_face(detector.detect(image), image.shape)
+        face = detect_one(detector, image)
         if face is not None:
             picked.append((image, face))
     return picked
@@ -116,10 +116,9 @@ def central_faces(root: Path, names: list[str], detector) -> list[tuple[np.ndarr
 
 def aligned_faces(picked: list[tuple[np.ndarray, Face]]) -> np.ndarray:
     """5-point-aligned 112x112 crops (uint8) of `central_faces` output."""
-    from edgeface.models.facenet import ALIGN_SIZE
     from edgeface.runtime.align import align_five_points
 
-    return np.stack([align_five_points(image, face.landmarks, ALIGN_SIZE) for image, face in picked])
+    return np.stack([align_five_points(image, face.landmarks) for image, face in picked])
 
 
 def facenet_faces(root: Path, names: list[str], detector) -> np.ndarray:

@@ -324,10 +324,10 @@ class Exporter:
         """(image, central face of the float cascade) for each agreement image that has one (computed once)."""
         if self._picked is None:
             from edgeface.detector import FloatDetector
-            from edgeface.runtime.cascade import pick_face
+            from edgeface.runtime.cascade import detect_one
 
             detector = FloatDetector(self.cascade)
-            picked = [(image, pick_face(detector.detect(image), image.shape)) for image in self.agreement_images()]
+            picked = [(image, detect_one(detector, image)) for image in self.agreement_images()]
             self._picked = [(image, face) for image, face in picked if face is not None]
         return self._picked
 
@@ -351,7 +351,7 @@ class Exporter:
         if self._agreement is None:
             from edgeface.runtime.align import align_five_points
 
-            faces = np.stack([align_five_points(im, f.landmarks, 112) for im, f in self.picked_faces()])
+            faces = np.stack([align_five_points(im, f.landmarks) for im, f in self.picked_faces()])
             reference = self.facenet_reference(faces)
             self._agreement = faces, reference / np.linalg.norm(reference, axis=1, keepdims=True)
         return self._agreement

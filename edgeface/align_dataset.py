@@ -12,7 +12,7 @@ import cv2
 
 from edgeface.detector import AlignConfig, FloatDetector
 from edgeface.runtime.fileio import atomic_write_bytes, atomic_write_text
-from edgeface.runtime.cascade import CascadeConfig, pick_face
+from edgeface.runtime.cascade import CascadeConfig, detect_one
 from edgeface.runtime.images import ImageError, read_rgb
 from edgeface.training.prepare import list_images
 from edgeface.runtime.errors import UsageError
@@ -45,7 +45,7 @@ def align_folder(input_dir: Path, output_dir: Path, config: AlignConfig, min_fac
         detector = detector or FloatDetector(CascadeConfig(min_face_size=min_face_size))
         try:
             image = read_rgb(path)
-            face = pick_face(detector.detect(image), image.shape, config.face_policy)
+            face = detect_one(detector, image, config.face_policy)
             if face is None:
                 raise ImageError(f"{path}: no face found")
             atomic_write_bytes(target, encode_png(config.apply(image, face)))

@@ -76,7 +76,7 @@ def bench_variant(models_dir: Path, variant: str, frame: np.ndarray, threads: in
         if face is None:
             raise RuntimeError(f"{variant}: no face found in the benchmark frame")
         start = time.perf_counter()
-        crop = align_five_points(frame, face.landmarks, 112)
+        crop = align_five_points(frame, face.landmarks)
         align = time.perf_counter() - start
         start = time.perf_counter()
         if embedder is not None:

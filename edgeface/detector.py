@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edgeface.runtime.align import align_five_points, margin_crop
-from edgeface.runtime.cascade import CascadeConfig, Face, detect_faces, pick_face
+from edgeface.runtime.align import ALIGN_SIZE, align_five_points, margin_crop
+from edgeface.runtime.cascade import CascadeConfig, Face, detect_faces
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class AlignConfig:
     and our NNS2 take); `template` = 0 selects facenet's margin crop (`image_size`, `margin`).
     """
 
-    template: int = 112
+    template: int = ALIGN_SIZE
     image_size: int = 160
     margin: int = 32
     face_policy: str = "central"
@@ -40,6 +40,3 @@ class FloatDetector:
 
     def detect(self, image: np.ndarray) -> list[Face]:
         return detect_faces(image, self.nets, self.config)
-
-    def detect_one(self, image: np.ndarray, policy: str = "central") -> Face | None:
-        return pick_face(self.detect(image), image.shape, policy)

@@ -8,29 +8,14 @@ The NNS2 FaceNet joins this registry once trained.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
 from edgeface.runtime.align import align_five_points
 from edgeface.runtime.cascade import Face
+from edgeface.runtime.embedder import FaceEmbedder, l2_normalize
 from edgeface.runtime.errors import MissingDependency, UsageError
-
-
-class Embedder(Protocol):
-    name: str
-    dim: int
-
-    def align(self, image: np.ndarray, face: Face) -> np.ndarray: ...
-
-    def embed(self, crops: np.ndarray) -> np.ndarray:
-        """(N, S, S, 3) RGB uint8 aligned crops → (N, dim) L2-normalised float32."""
-        ...
-
-
-def l2_normalize(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, np.float32)
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+from edgeface.runtime.images import normalize_pixels
 
 
 @dataclass
@@ -49,14 +34,14 @@ class MobileFaceNet:
         self.batch = int(self.interpreter.get_input_details()[0]["shape"][0])
 
     def align(self, image: np.ndarray, face: Face) -> np.ndarray:
-        return align_five_points(image, face.landmarks, 112)
+        return align_five_points(image, face.landmarks)
 
     def embed(self, crops: np.ndarray) -> np.ndarray:
         from edgeface.runtime.interpreter import run
 
         if len(crops) == 0:
             return np.zeros((0, self.dim), np.float32)
-        inputs = (crops.astype(np.float32) - 127.5) / 128.0
+        inputs = normalize_pixels(crops)
         padding = (-len(inputs)) % self.batch
         if padding:
             inputs = np.concatenate([inputs, np.zeros((padding,) + inputs.shape[1:], np.float32)])
@@ -97,7 +82,7 @@ class DlibResNet:
 EMBEDDERS = {"mobilefacenet": MobileFaceNet, "dlib": DlibResNet}
 
 
-def load_embedder(name: str) -> Embedder:
+def load_embedder(name: str) -> FaceEmbedder:
     if name == "nns2":
         from edgeface.models.facenet import FloatFaceNet
 

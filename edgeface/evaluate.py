@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeface import lfw, protocol
-from edgeface.embedders import Embedder, l2_normalize
+from edgeface.runtime.embedder import FaceEmbedder, l2_normalize
 from edgeface.runtime.cascade import pick_face
 from edgeface.runtime.fileio import portable_path
 from edgeface.runtime.images import ImageError, read_rgb
@@ -62,7 +62,7 @@ def detect_all(root: Path, names: list[str], detector, progress: bool = True) ->
     return result
 
 
-def embed_detected(root: Path, names: list[str], faces: list, embedder: Embedder, flip: bool = True,
+def embed_detected(root: Path, names: list[str], faces: list, embedder: FaceEmbedder, flip: bool = True,
                    batch: int = 64, progress: bool = True) -> EmbeddedImages:
     """Align and embed each detected face (and its mirror image when `flip`); images without a face stay NaN."""
     from tqdm import tqdm
@@ -96,7 +96,7 @@ def embed_detected(root: Path, names: list[str], faces: list, embedder: Embedder
     return result
 
 
-def embed_images(root: Path, names: list[str], detector, embedder: Embedder, flip: bool = True,
+def embed_images(root: Path, names: list[str], detector, embedder: FaceEmbedder, flip: bool = True,
                  progress: bool = True) -> EmbeddedImages:
     """Detect, align and embed every image (and its mirror image when `flip`)."""
     detections = detect_all(root, names, detector, progress)

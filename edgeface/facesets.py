@@ -51,8 +51,8 @@ def embed_image(path: Path, pipeline: FacePipeline, faces: str = "central") -> l
         raise UsageError(f"faces must be 'central' or 'all', not {faces!r}")
     if not found:
         raise ImageError(f"{path}: no face found")
-    crops = np.stack([pipeline.embedder.align(image, face) for face in found])
-    vectors = pipeline.embedder.embed(crops)
+    crops = pipeline.crops(image, found)
+    vectors = pipeline.embed_crops(crops)
     return [EmbeddedFace(path, k, face, vectors[k], crops[k]) for k, face in enumerate(found)]
 
 

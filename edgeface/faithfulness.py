@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeface import lfw
-from edgeface.runtime.cascade import pick_face
+from edgeface.runtime.cascade import detect_one
 from edgeface.runtime.geometry import iou
 from edgeface.runtime.images import read_rgb
 from edgeface.runtime.errors import MissingDependency
@@ -34,7 +34,7 @@ def run_check(root: Path, limit: int | None = None, stride: int = 1, progress: b
     for name in tqdm(names, desc="mtcnn check", disable=not progress, mininterval=5):
         image = read_rgb(root / lfw.IMAGES_SUBDIR / name)
         start = time.perf_counter()
-        face = pick_face(ours.detect(image), image.shape)
+        face = detect_one(ours, image)
         ours_ms.append(1000 * (time.perf_counter() - start))
         start = time.perf_counter()
         found = reference.detect_faces(image, threshold_pnet=0.6, threshold_rnet=0.7, threshold_onet=0.7)

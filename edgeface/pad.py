@@ -236,7 +236,7 @@ def plot_det(rows: list[dict], threshold: float, path: Path, title: str) -> None
 
 def frame_scorer(pipeline) -> Callable[[Path], tuple[float, np.ndarray] | None]:
     """Path → (live score, landmarks) of the frame's central face (None: no face), with the pipeline's nets."""
-    from edgeface.runtime.cascade import pick_face
+    from edgeface.runtime.cascade import detect_one
     from edgeface.runtime.images import read_rgb
 
     if pipeline.liveness is None:
@@ -245,7 +245,7 @@ def frame_scorer(pipeline) -> Callable[[Path], tuple[float, np.ndarray] | None]:
 
     def score(path: Path) -> float | None:
         image = read_rgb(path)
-        face = pick_face(pipeline.detect(image), image.shape)
+        face = detect_one(pipeline, image)
         return None if face is None else (pipeline.liveness.score(image, face), face.landmarks)
 
     return score

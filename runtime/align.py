@@ -9,6 +9,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from edgeface.runtime.images import normalize_pixels
+
+ALIGN_SIZE = 112  # the embedders' aligned crop: the template's own size (the NNS2 area-resizes it to its input)
 TEMPLATE_112 = np.array(
     [
         [38.2946, 51.6963],  # left eye (image left)
@@ -23,7 +26,7 @@ TEMPLATE_112 = np.array(
 
 def template_for(size: int) -> np.ndarray:
     """The 112x112 template scaled to a square output of `size` pixels."""
-    return TEMPLATE_112 * (size / 112.0)
+    return TEMPLATE_112 * (size / float(ALIGN_SIZE))
 
 
 def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -54,7 +57,7 @@ def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     return matrix
 
 
-def align_five_points(image: np.ndarray, landmarks: np.ndarray, size: int = 112) -> np.ndarray:
+def align_five_points(image: np.ndarray, landmarks: np.ndarray, size: int = ALIGN_SIZE) -> np.ndarray:
     """Warp `image` so its 5 landmarks land on the template; returns a size x size crop."""
     matrix = similarity_transform(landmarks, template_for(size))
     return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
@@ -81,4 +84,4 @@ def resize_faces(crops: np.ndarray, size: int) -> np.ndarray:
 
 def embedder_input(crops: np.ndarray, size: int) -> np.ndarray:
     """Aligned uint8 crops → float embedder input: area-resize to size x size, then (x - 127.5) / 128."""
-    return (resize_faces(crops, size).astype(np.float32) - 127.5) / 128.0
+    return normalize_pixels(resize_faces(crops, size))

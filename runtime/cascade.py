@@ -146,6 +146,11 @@ def pick_face(faces: list[Face], image_shape: tuple[int, ...], policy: str = "ce
     return faces[int(np.argmax(areas - 2.0 * np.sum(offsets**2, axis=0)))]
 
 
+def detect_one(detector, image: np.ndarray, policy: str = "central") -> Face | None:
+    """The face a one-face command means: the `policy` pick among what `detector` finds (None: no face)."""
+    return pick_face(detector.detect(image), image.shape, policy)
+
+
 @dataclass
 class Detector:
     """A set of nets and the settings to run the cascade with (the TFLite runtime's detector)."""

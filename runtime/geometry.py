@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from edgeface.runtime.errors import UsageError
+from edgeface.runtime.images import normalize_pixels  # noqa: F401  (geometry.normalize_pixels: tests use it)
 
 PNET_STRIDE = 2
 PNET_CELL_SIZE = 12
@@ -58,11 +59,6 @@ def pyramid_level(image: np.ndarray, height: int, width: int) -> np.ndarray:
     """One normalised P-Net input level. The resize runs in float32: rounding the level to uint8 first (what
     cv2 does for uint8 input) shifts P-Net's near-tie candidates enough to change which face box wins."""
     return normalize_pixels(resize_area(image.astype(np.float32, copy=False), height, width))
-
-
-def normalize_pixels(image: np.ndarray) -> np.ndarray:
-    """MTCNN input scaling: (x - 127.5) / 128."""
-    return (image.astype(np.float32) - 127.5) * 0.0078125
 
 
 def pnet_candidates(prob: np.ndarray, reg: np.ndarray, scale: float, threshold: float) -> np.ndarray:

@@ -67,3 +67,9 @@ def as_rgb(image: np.ndarray, label: str = "frame", bgr: bool = False) -> np.nda
     if image.shape[2] == 4:
         return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB if bgr else cv2.COLOR_RGBA2RGB)
     return np.ascontiguousarray(image[:, :, ::-1]) if bgr else np.ascontiguousarray(image)
+
+
+def normalize_pixels(image: np.ndarray) -> np.ndarray:
+    """RGB pixels → network input, (x - 127.5) / 128 as float32: the scaling MTCNN, the NNS2 and MobileFaceNet
+    were all trained with (multiplying by 2^-7 is exact, so it equals the division bit for bit)."""
+    return (image.astype(np.float32) - 127.5) * 0.0078125

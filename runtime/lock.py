@@ -86,12 +86,12 @@ def collect_enrolment(frames: Iterable[Frame], pipeline: FacePipeline, shots: in
         if len(faces) > 1:
             rejected.append((frame.label, f"{len(faces)} faces; enrol one person at a time"))
             continue
-        crop = pipeline.embedder.align(frame.image, faces[0])
+        crop = pipeline.crops(frame.image, faces)[0]
         sharpness, reason = face_quality(faces[0], crop, quality)
         if reason:
             rejected.append((frame.label, reason))
             continue
-        good.append((sharpness, frame.label, pipeline.embedder.embed(crop[None])[0]))
+        good.append((sharpness, frame.label, pipeline.embed_crops(crop[None])[0]))
     good.sort(key=lambda item: -item[0])
     kept = good[:shots]
     dim = pipeline.embedder.dim

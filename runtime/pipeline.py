@@ -15,7 +15,8 @@ import cv2
 import numpy as np
 
 from edgeface.runtime import geometry
-from edgeface.runtime.cascade import CascadeConfig, Detector, Face, pick_face
+from edgeface.runtime.cascade import CascadeConfig, Detector, Face, detect_one
+from edgeface.runtime.embedder import FaceEmbedder
 from edgeface.runtime.images import ImageError
 from edgeface.runtime.liveness import LivenessCheck
 from edgeface.runtime.operating_point import OperatingPoint
@@ -28,14 +29,6 @@ MAX_DETECT_PIXELS = 2_100_000  # 1920x1080 and smaller are searched as they are 
 
 class FaceDetector(Protocol):
     def detect(self, image: np.ndarray) -> list[Face]: ...
-
-
-class FaceEmbedder(Protocol):
-    dim: int
-
-    def align(self, image: np.ndarray, face: Face) -> np.ndarray: ...
-
-    def embed(self, crops: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass
@@ -69,11 +62,21 @@ class FacePipeline:
         return [Face(box=face.box * np.tile(factor, 2), score=face.score, landmarks=face.landmarks * factor)
                 for face in self.detector.detect(small)]
 
+    def crops(self, image: np.ndarray, faces: list[Face]) -> np.ndarray:
+        """The embedder's aligned crops of the given faces of one image, (N, S, S, 3) uint8."""
+        return np.stack([self.embedder.align(image, face) for face in faces])
+
+    def embed_crops(self, crops: np.ndarray) -> np.ndarray:
+        """L2-normalised embeddings of aligned crops, (N, dim); none in, none out."""
+        if len(crops) == 0:
+            return np.zeros((0, self.embedder.dim), np.float32)
+        return self.embedder.embed(crops)
+
     def embed_faces(self, image: np.ndarray, faces: list[Face]) -> np.ndarray:
         """L2-normalised embeddings of the given faces of one image, (N, dim)."""
         if not faces:
             return np.zeros((0, self.embedder.dim), np.float32)
-        return self.embedder.embed(np.stack([self.embedder.align(image, face) for face in faces]))
+        return self.embed_crops(self.crops(image, faces))
 
     def threshold(self, given: float | None = None, strict: bool = False) -> float:
         """`given`, else the LFW operating point (FAR = 1e-3 when `strict`, best accuracy otherwise)."""
@@ -81,7 +84,7 @@ class FacePipeline:
 
     def embed_one(self, image: np.ndarray, label: str, policy: str = "central") -> tuple[Face, np.ndarray]:
         """The chosen face of an image and its embedding; no face is an ImageError naming the image."""
-        face = pick_face(self.detect(image), image.shape, policy)
+        face = detect_one(self, image, policy)
         if face is None:
             raise ImageError(f"{label}: no face found")
         return face, self.embed_faces(image, [face])[0]

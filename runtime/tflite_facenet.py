@@ -7,14 +7,13 @@ from pathlib import Path
 import numpy as np
 
 from edgeface.runtime.align import align_five_points, embedder_input
+from edgeface.runtime.embedder import l2_normalize
 from edgeface.runtime.manifest import Manifest, ManifestError, load_manifest
 from edgeface.runtime.tflite_mtcnn import TfliteModel
 
-ALIGN_SIZE = 112
-
 
 class TfliteFaceNet:
-    """An `Embedder` over the facenet model of a converted models folder."""
+    """A `FaceEmbedder` over the facenet model of a converted models folder."""
 
     def __init__(self, folder: str | Path, variant: str = "int8", manifest: Manifest | None = None,
                  num_threads: int | None = 1, delegates: list | None = None) -> None:
@@ -29,11 +28,11 @@ class TfliteFaceNet:
         self.dim = int(entry.outputs["embedding"].shape[-1])
 
     def align(self, image: np.ndarray, face) -> np.ndarray:
-        return align_five_points(image, face.landmarks, ALIGN_SIZE)
+        return align_five_points(image, face.landmarks)
 
     def embed(self, crops: np.ndarray) -> np.ndarray:
         if len(crops) == 0:
             return np.zeros((0, self.dim), np.float32)
         inputs = embedder_input(crops, self.input_size)
         vectors = np.concatenate([self.model(inputs[i : i + 1])["embedding"] for i in range(len(inputs))])
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return l2_normalize(vectors)

@@ -40,7 +40,7 @@ def aligned_crops(root: Path, cache: Path) -> dict[str, np.ndarray]:
     from edgeface import lfw
     from edgeface.detector import FloatDetector
     from edgeface.runtime.align import align_five_points
-    from edgeface.runtime.cascade import pick_face
+    from edgeface.runtime.cascade import detect_one
     from edgeface.runtime.fileio import atomic_save_npz
     from edgeface.runtime.images import read_rgb
 
@@ -48,7 +48,7 @@ def aligned_crops(root: Path, cache: Path) -> dict[str, np.ndarray]:
     crops, people, faceless = [], [], []
     for name in dev_images(root):
         image = read_rgb(root / lfw.IMAGES_SUBDIR / name)
-        face = pick_face(detector.detect(image), image.shape)
+        face = detect_one(detector, image)
         person = name.split("/")[0]
         if face is None:
             faceless.append(person)

@@ -54,7 +54,7 @@ def retinaface(snapshot: Path, db: Path, out: Path) -> None:
 
 def fit(boxes_path: Path, db: Path, out: Path) -> None:
     from edgeface.detector import FloatDetector
-    from edgeface.runtime.cascade import pick_face
+    from edgeface.runtime.cascade import detect_one
     from edgeface.runtime.images import read_rgb
 
     reference = json.loads(boxes_path.read_text())
@@ -62,7 +62,7 @@ def fit(boxes_path: Path, db: Path, out: Path) -> None:
     rows = []
     for name, (left, top, width, height) in reference.items():
         image = read_rgb(db / name)
-        face = pick_face(detector.detect(image), image.shape)
+        face = detect_one(detector, image)
         if face is None:
             continue
         x1, y1, x2, y2 = face.box

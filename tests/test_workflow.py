@@ -98,7 +98,9 @@ def test_export_embeddings_writes_arrays_and_resumes(models_dir, lfw_root, tmp_p
     class Interrupting:
         def __init__(self, inner, after):
             self.inner, self.after, self.calls = inner, after, 0
-            self.embedder = inner.embedder
+
+        def __getattr__(self, name):  # crops, embed_crops, embedder: the real pipeline's
+            return getattr(self.inner, name)
 
         def detect(self, image):
             self.calls += 1

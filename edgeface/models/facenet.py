@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from edgeface.runtime.align import ALIGN_SIZE
+
 INPUT_SIZE = 96  # faces are aligned at 112x112 (the teachers' crop) and area-resized to 96
-ALIGN_SIZE = 112
 PREPROCESSING = "RGB, 5-point similarity alignment to the 112x112 template, area-resize to 96x96, (x - 127.5) / 128"
 EMBEDDING_DIM = 128
 
@@ -145,7 +146,7 @@ class FloatFaceNet:
     def align(self, image: np.ndarray, face) -> np.ndarray:
         from edgeface.runtime.align import align_five_points
 
-        return align_five_points(image, face.landmarks, ALIGN_SIZE)
+        return align_five_points(image, face.landmarks)
 
     def embed(self, crops: np.ndarray) -> np.ndarray:
         if len(crops) == 0:

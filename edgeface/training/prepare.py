@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edgeface.runtime.align import ALIGN_SIZE
 from edgeface.runtime.fileio import atomic_save_npz
 from edgeface.runtime.images import ImageError, read_rgb
 
@@ -24,7 +25,7 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 @dataclass(frozen=True)
 class PrepareConfig:
     border: float = 0.3  # mirrored border, as a fraction of the image side, added before detection
-    template: int = 112
+    template: int = ALIGN_SIZE
     min_face_size: float = 20.0
 
 
@@ -45,11 +46,11 @@ def read_identities(csv_path: Path | None) -> dict[str, int]:
 def align_for_training(image: np.ndarray, detector, config: PrepareConfig) -> np.ndarray | None:
     """Mirror-pad, detect the most central face, and 5-point align it; None when no face is found."""
     from edgeface.runtime.align import align_five_points
-    from edgeface.runtime.cascade import pick_face
+    from edgeface.runtime.cascade import detect_one
 
     pad = int(round(config.border * max(image.shape[:2])))
     padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REFLECT_101) if pad else image
-    face = pick_face(detector.detect(padded), padded.shape, "central")
+    face = detect_one(detector, padded, "central")
     if face is None:
         return None
     return align_five_points(padded, face.landmarks, config.template)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeface.embedders import l2_normalize
+from edgeface.runtime.embedder import l2_normalize
 from edgeface.runtime.fileio import atomic_save_npz, atomic_write_json, atomic_write_text
 from edgeface.runtime.errors import UsageError
 
@@ -131,6 +131,7 @@ def augment(images: np.ndarray, rng: np.random.Generator, jitter: float = 0.0) -
     """Random mirror (reported so the mirrored teacher target is used), scale/shift and brightness/contrast jitter."""
     from edgeface.models.facenet import INPUT_SIZE
     from edgeface.runtime.align import resize_faces
+    from edgeface.runtime.images import normalize_pixels
 
     flip = rng.random(len(images)) < 0.5
     if jitter > 0:
@@ -141,7 +142,7 @@ def augment(images: np.ndarray, rng: np.random.Generator, jitter: float = 0.0) -
     brightness = rng.uniform(-20, 20, (len(images), 1, 1, 1)).astype(np.float32)
     mean = out.mean(axis=(1, 2, 3), keepdims=True)
     out = np.clip((out - mean) * contrast + mean + brightness, 0, 255)
-    return (out - 127.5) / 128.0, flip
+    return normalize_pixels(out), flip
 
 
 def augment_views(crops: np.ndarray, labels: np.ndarray, rng: np.random.Generator, jitter: float = 0.0,
@@ -187,8 +188,8 @@ def lfw_dev_set(root: Path, cache: Path) -> dict[str, np.ndarray]:
             return {k: data[k] for k in data.files}
     from edgeface import lfw
     from edgeface.detector import FloatDetector
-    from edgeface.runtime.align import align_five_points
-    from edgeface.runtime.cascade import pick_face
+    from edgeface.runtime.align import ALIGN_SIZE, align_five_points
+    from edgeface.runtime.cascade import detect_one
     from edgeface.runtime.images import read_rgb
 
     lines = (root / "pairsDevTest.txt").read_text().split("\n")[1:]
@@ -198,13 +199,13 @@ def lfw_dev_set(root: Path, cache: Path) -> dict[str, np.ndarray]:
         pairs.append((f[0], int(f[1]), f[0], int(f[2]), True) if len(f) == 3 else (f[0], int(f[1]), f[2], int(f[3]), False))
     names = list(dict.fromkeys(n for a, i, b, j, _ in pairs for n in (lfw.image_name(a, i), lfw.image_name(b, j))))
     detector = FloatDetector()
-    crops = np.zeros((len(names), 112, 112, 3), np.uint8)
+    crops = np.zeros((len(names), ALIGN_SIZE, ALIGN_SIZE, 3), np.uint8)
     found = np.zeros(len(names), bool)
     for k, name in enumerate(names):
         image = read_rgb(root / lfw.IMAGES_SUBDIR / name)
-        face = pick_face(detector.detect(image), image.shape)
+        face = detect_one(detector, image)
         if face is not None:
-            crops[k], found[k] = align_five_points(image, face.landmarks, 112), True
+            crops[k], found[k] = align_five_points(image, face.landmarks), True
     index = {n: k for k, n in enumerate(names)}
     left = np.array([index[lfw.image_name(a, i)] for a, i, _, _, _ in pairs])
     right = np.array([index[lfw.image_name(b, j)] for _, _, b, j, _ in pairs])
