@@ -360,7 +360,7 @@ class Exporter:
         """Cosine of an exported FaceNet's embeddings to the float reference's, face by face."""
         from edgeface.agreement import embedding_agreement
         from edgeface.runtime.align import embedder_input
-        from edgeface.runtime.tflite_mtcnn import TfliteModel
+        from edgeface.runtime.interpreter import TfliteModel
 
         faces, reference = self.agreement_set()
         model = TfliteModel(self.out, entry)

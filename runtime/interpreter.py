@@ -151,13 +151,44 @@ def dequantize(values: np.ndarray, detail: dict) -> np.ndarray:
     return (values.astype(np.float32) - zero_point) * scale
 
 
-def run(interpreter, *inputs: np.ndarray) -> list[np.ndarray]:
-    """Set float inputs (quantized as needed), invoke, and return dequantized float outputs in model order."""
-    for detail, value in zip(interpreter.get_input_details(), inputs):
+def run(interpreter, *inputs: np.ndarray, details: tuple[list[dict], list[dict]] | None = None) -> list[np.ndarray]:
+    """Set float inputs (quantized as needed), invoke, and return dequantized float outputs in model order.
+
+    `details` (input and output details fetched once) saves asking the interpreter for them on every call, which
+    matters for the thousands of one-crop R-Net calls of a frame; an input of another shape is resized to."""
+    input_details, output_details = details or (interpreter.get_input_details(), interpreter.get_output_details())
+    for detail, value in zip(input_details, inputs):
         if tuple(detail["shape"]) != value.shape:
             interpreter.resize_tensor_input(detail["index"], value.shape)
             interpreter.allocate_tensors()
             detail = next(d for d in interpreter.get_input_details() if d["index"] == detail["index"])
         interpreter.set_tensor(detail["index"], quantize(value, detail))
     interpreter.invoke()
-    return [dequantize(interpreter.get_tensor(d["index"]), d) for d in interpreter.get_output_details()]
+    return [dequantize(interpreter.get_tensor(d["index"]), d) for d in output_details]
+
+
+class TfliteModel:
+    """One model of a converted folder with its manifest entry (the one adapter every network here runs through):
+    the input shape is checked against the manifest, and outputs come back by meaning ("logits", "embedding")."""
+
+    def __init__(self, folder: str | os.PathLike, entry, num_threads: int | None = 1,
+                 delegates: list | None = None) -> None:
+        from edgeface.runtime.manifest import ManifestError
+
+        self.entry = entry
+        self.interpreter = make_interpreter(os.path.join(folder, entry.file), num_threads, delegates)
+        inputs, outputs = self.interpreter.get_input_details(), self.interpreter.get_output_details()
+        by_name = {d["name"]: k for k, d in enumerate(outputs)}
+        try:
+            self.positions = {meaning: by_name[t.name] for meaning, t in entry.outputs.items()}
+        except KeyError as error:
+            raise ManifestError(f"{entry.file}: output {error} named in the manifest is not in the model") from None
+        expected, actual = [int(v) for v in entry.inputs[0].shape], static_shape(inputs[0])
+        if expected != actual:
+            raise ManifestError(f"{entry.file}: input shape {actual} differs from the manifest's {expected}")
+        self.input = inputs[0]
+        self.details = ([inputs[0]], outputs)
+
+    def __call__(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        values = run(self.interpreter, batch, details=self.details)
+        return {meaning: values[k] for meaning, k in self.positions.items()}

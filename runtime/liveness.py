@@ -17,7 +17,7 @@ import numpy as np
 
 from edgeface.runtime.cascade import Face
 from edgeface.runtime.manifest import Manifest, ManifestError, load_manifest
-from edgeface.runtime.tflite_mtcnn import TfliteModel
+from edgeface.runtime.interpreter import TfliteModel
 from edgeface.runtime.errors import UsageError
 
 INPUT_SIZE = 80

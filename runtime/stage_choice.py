@@ -61,7 +61,7 @@ def probe_stages(folder: Path, manifest: Manifest, default: str, frame_hw: tuple
                  scale_factor: float, num_threads: int | None = 1, repeats: int = REPEATS) -> StageChoice:
     """Time every candidate variant of each stage on zeros of its input shape (TFLite's work does not depend on
     the values) and choose per stage as the module docstring says."""
-    from edgeface.runtime.tflite_mtcnn import TfliteModel
+    from edgeface.runtime.interpreter import TfliteModel
 
     levels = pyramid_levels(frame_hw, min_face_size, scale_factor)
     candidates = detector_candidates(manifest, levels)

@@ -9,7 +9,7 @@ import numpy as np
 from edgeface.runtime.align import align_five_points, embedder_input
 from edgeface.runtime.embedder import l2_normalize
 from edgeface.runtime.manifest import Manifest, ManifestError, load_manifest
-from edgeface.runtime.tflite_mtcnn import TfliteModel
+from edgeface.runtime.interpreter import TfliteModel
 
 
 class TfliteFaceNet:

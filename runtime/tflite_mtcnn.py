@@ -11,37 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeface.runtime import interpreter as tfl
+from edgeface.runtime.interpreter import TfliteModel
 from edgeface.runtime.manifest import Manifest, ManifestError, ModelEntry, load_manifest
-
-
-class TfliteModel:
-    """One TFLite model with its manifest entry: float in, float out (quantization handled here)."""
-
-    def __init__(self, folder: Path, entry: ModelEntry, num_threads: int | None = 1, delegates: list | None = None):
-        self.entry = entry
-        self.interpreter = tfl.make_interpreter(folder / entry.file, num_threads, delegates)
-        self.input = self.interpreter.get_input_details()[0]
-        details = {d["name"]: d for d in self.interpreter.get_output_details()}
-        try:
-            self.outputs = {meaning: details[t.name] for meaning, t in entry.outputs.items()}
-        except KeyError as error:
-            raise ManifestError(f"{entry.file}: output {error} named in the manifest is not in the model") from None
-        expected = [int(v) for v in entry.inputs[0].shape]
-        actual = tfl.static_shape(self.input)
-        if expected != actual:
-            raise ManifestError(f"{entry.file}: input shape {actual} differs from the manifest's {expected}")
-
-    def __call__(self, batch: np.ndarray) -> dict[str, np.ndarray]:
-        if tuple(self.input["shape"]) != batch.shape:
-            self.interpreter.resize_tensor_input(self.input["index"], batch.shape)
-            self.interpreter.allocate_tensors()
-            self.input = self.interpreter.get_input_details()[0]
-            self.outputs = {k: next(d for d in self.interpreter.get_output_details() if d["name"] == v["name"])
-                            for k, v in self.outputs.items()}
-        self.interpreter.set_tensor(self.input["index"], tfl.quantize(batch, self.input))
-        self.interpreter.invoke()
-        return {k: tfl.dequantize(self.interpreter.get_tensor(d["index"]), d) for k, d in self.outputs.items()}
 
 
 def face_probability(outputs: dict[str, np.ndarray]) -> np.ndarray:
@@ -94,7 +65,7 @@ class TfliteMtcnnNets:
 
     def _per_crop(self, model: TfliteModel, crops: np.ndarray) -> dict[str, np.ndarray]:
         results = [model(crop[None].astype(np.float32)) for crop in crops]
-        return {k: np.concatenate([r[k] for r in results]) for k in model.outputs}
+        return {k: np.concatenate([r[k] for r in results]) for k in model.positions}
 
     def rnet(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if len(crops) == 0:
