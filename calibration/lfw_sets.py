@@ -85,10 +85,10 @@ def stage_crops(frames: list[np.ndarray], nets, config: CascadeConfig, max_crops
 
     rnet_crops, onet_crops = [], []
     for frame in frames:
-        boxes = cascade._pnet_stage(frame, nets, config)
+        boxes = cascade.pnet_stage(frame, nets, config)
         if len(boxes):
             rnet_crops.append(geometry.crop_batch(frame, boxes, 24))
-            boxes = cascade._rnet_stage(frame, boxes, nets, config)
+            boxes = cascade.rnet_stage(frame, boxes, nets, config)
         if len(boxes):
             onet_crops.append(geometry.crop_batch(frame, boxes, 48))
     rng = np.random.default_rng(seed)

@@ -14,7 +14,7 @@ from edgeface.detector import AlignConfig, FloatDetector
 from edgeface.runtime.fileio import atomic_write_bytes, atomic_write_text
 from edgeface.runtime.cascade import CascadeConfig, detect_one
 from edgeface.runtime.images import ImageError, read_rgb
-from edgeface.training.prepare import list_images
+from edgeface.runtime.frames import IMAGE_SUFFIXES, image_files
 from edgeface.runtime.errors import UsageError
 
 
@@ -31,9 +31,9 @@ def align_folder(input_dir: Path, output_dir: Path, config: AlignConfig, min_fac
 
     if not input_dir.is_dir():
         raise FileNotFoundError(f"{input_dir}: input folder not found")
-    files = list_images(input_dir)
+    files = image_files(input_dir)
     if not files:
-        raise UsageError(f"{input_dir}: no images found (.jpg, .jpeg, .png, .bmp)")
+        raise UsageError(f"{input_dir}: no images found ({', '.join(sorted(IMAGE_SUFFIXES))})")
     detector = None
     counts = {"images": len(files), "aligned": 0, "skipped_existing": 0, "failed": 0}
     failures: list[str] = []

@@ -26,9 +26,9 @@ import numpy as np
 
 from edgeface.household import upper_bound
 from edgeface.runtime.errors import EdgefaceError
+from edgeface.runtime.frames import IMAGE_SUFFIXES
 
 LIVE = "live"
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 NUAA_LISTS = {"live": "client_{split}_raw.txt", "print": "imposter_{split}_raw.txt"}
 NUAA_FOLDERS = {"live": "ClientRaw", "print": "ImposterRaw"}
 

@@ -69,7 +69,9 @@ class Face:
         }
 
 
-def _pnet_stage(image: np.ndarray, nets: MtcnnNets, config: CascadeConfig) -> np.ndarray:
+def pnet_stage(image: np.ndarray, nets: MtcnnNets, config: CascadeConfig) -> np.ndarray:
+    """Stage 1: P-Net over the image pyramid; candidate boxes (N, 5: x1, y1, x2, y2, score), squared, after
+    per-level and all-level NMS. The converter calls the stages one by one to collect each net's inputs."""
     height, width = image.shape[:2]
     image = image.astype(np.float32)
     per_scale = []
@@ -84,14 +86,16 @@ def _pnet_stage(image: np.ndarray, nets: MtcnnNets, config: CascadeConfig) -> np
     return geometry.square_boxes(boxes)
 
 
-def _rnet_stage(image: np.ndarray, boxes: np.ndarray, nets: MtcnnNets, config: CascadeConfig) -> np.ndarray:
+def rnet_stage(image: np.ndarray, boxes: np.ndarray, nets: MtcnnNets, config: CascadeConfig) -> np.ndarray:
+    """Stage 2: R-Net on 24x24 crops of candidate boxes; the survivors, regressed, NMS'd and squared (N, 5)."""
     prob, reg = nets.rnet(geometry.crop_batch(image, boxes, 24))
     passed = prob > config.thresholds[1]
     boxes = geometry.regress_boxes(np.hstack([boxes[passed, :4], prob[passed, None]]), reg[passed])
     return geometry.square_boxes(boxes[geometry.nms(boxes, config.rnet_nms)])
 
 
-def _onet_stage(image: np.ndarray, boxes: np.ndarray, nets: MtcnnNets, config: CascadeConfig) -> list[Face]:
+def onet_stage(image: np.ndarray, boxes: np.ndarray, nets: MtcnnNets, config: CascadeConfig) -> list[Face]:
+    """Stage 3: O-Net on 48x48 crops; faces with their five landmarks, after a last NMS ("min" overlap)."""
     prob, reg, marks = nets.onet(geometry.crop_batch(image, boxes, 48))
     passed = prob > config.thresholds[2]
     boxes = np.hstack([boxes[passed, :4], prob[passed, None]])
@@ -110,7 +114,7 @@ def detect_faces(image: np.ndarray, nets: MtcnnNets, config: CascadeConfig | Non
     config = config or CascadeConfig()
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"expected an RGB image of shape (H, W, 3), got {image.shape}")
-    boxes = _pnet_stage(image, nets, config)
+    boxes = pnet_stage(image, nets, config)
     if boxes.shape[0] == 0:
         return []
     return refine_faces(image, boxes, nets, config)
@@ -121,10 +125,10 @@ def refine_faces(image: np.ndarray, boxes: np.ndarray, nets: MtcnnNets, config: 
     faces of the previous frame."""
     if boxes.shape[1] == 4:  # a tracker's boxes: squared, with a placeholder score
         boxes = geometry.square_boxes(np.hstack([np.asarray(boxes, np.float32), np.ones((len(boxes), 1), np.float32)]))
-    boxes = _rnet_stage(image, boxes, nets, config) if boxes.shape[0] else boxes
+    boxes = rnet_stage(image, boxes, nets, config) if boxes.shape[0] else boxes
     if boxes.shape[0] == 0:
         return []
-    return _onet_stage(image, boxes, nets, config)
+    return onet_stage(image, boxes, nets, config)
 
 
 def pick_face(faces: list[Face], image_shape: tuple[int, ...], policy: str = "central") -> Face | None:

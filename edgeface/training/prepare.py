@@ -17,9 +17,9 @@ import numpy as np
 
 from edgeface.runtime.align import ALIGN_SIZE
 from edgeface.runtime.fileio import atomic_save_npz
+from edgeface.runtime.frames import image_files
 from edgeface.runtime.images import ImageError, read_rgb
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
 @dataclass(frozen=True)
@@ -27,10 +27,6 @@ class PrepareConfig:
     border: float = 0.3  # mirrored border, as a fraction of the image side, added before detection
     template: int = ALIGN_SIZE
     min_face_size: float = 20.0
-
-
-def list_images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def read_identities(csv_path: Path | None) -> dict[str, int]:
@@ -65,7 +61,7 @@ def prepare_set(images_dir: Path, out_path: Path, identities_csv: Path | None = 
     from edgeface.runtime.cascade import CascadeConfig
 
     identities = read_identities(identities_csv)
-    files = list_images(images_dir)[shard[0] :: shard[1]]
+    files = image_files(images_dir)[shard[0] :: shard[1]]
     detector = FloatDetector(CascadeConfig(min_face_size=config.min_face_size))
     crops, labels, names, failed = [], [], [], []
     for path in tqdm(files, desc=f"align {images_dir.name} {shard[0]}/{shard[1]}", disable=not progress, mininterval=5):
