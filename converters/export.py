@@ -55,6 +55,20 @@ class ConvertConfig:
     # not with mtcnn_range_clip, whose fixed ranges are written for the PRELU graph
 
 
+def parse_sizes(texts: list[str]) -> tuple[tuple[int, int], ...]:
+    """`--input-size` values, "WxH" each, as (width, height) pairs."""
+    from edgeface.runtime.errors import UsageError
+
+    sizes = []
+    for text in texts:
+        try:
+            width, height = (int(v) for v in text.lower().split("x"))
+        except ValueError:
+            raise UsageError(f"--input-size takes WxH, e.g. 640x480 (got {text!r})") from None
+        sizes.append((width, height))
+    return tuple(sizes)
+
+
 def representative(samples: list[np.ndarray] | np.ndarray):
     def generator():
         for sample in samples:

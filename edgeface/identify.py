@@ -65,6 +65,28 @@ def train_identity_model(vectors: np.ndarray, people: list[str], threshold: floa
                          vectors.astype(np.float32), labels, float(threshold), model_id)
 
 
+def train_from_folder(folder: Path, pipeline, threshold: float | None = None,
+                      on_skip=lambda error: None) -> tuple[IdentityModel, int]:
+    """An identity model from a labelled folder (Person/image.jpg): the central face of every image embedded,
+    unknown beyond `threshold` (default: the pipeline's LFW threshold at FAR 1e-3). Returns the model and the
+    number of images skipped (each also passed to `on_skip`)."""
+    from edgeface.facesets import embed_images, labelled_images
+
+    images = labelled_images(folder)
+    person_of = dict(images)
+    vectors, people, skipped = [], [], 0
+    for path, faces, error in embed_images([p for p, _ in images], pipeline):
+        if error:
+            skipped += 1
+            on_skip(error)
+            continue
+        vectors.append(faces[0].vector)
+        people.append(person_of[path])
+    model = train_identity_model(np.stack(vectors) if vectors else np.zeros((0, pipeline.embedder.dim)), people,
+                                 pipeline.threshold(threshold, strict=True), pipeline.model_id)
+    return model, skipped
+
+
 def load_identity_model(path: Path) -> IdentityModel:
     import zipfile
 

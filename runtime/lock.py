@@ -235,6 +235,23 @@ class RunStats:
     rss_mb: dict = field(default_factory=dict)  # frame number -> resident memory, every `rss_every` frames
 
 
+def run_report(stats: RunStats, pipeline: FacePipeline, seconds: float, rss_start: float,
+               stage_times: bool = False) -> dict:
+    """What `lock run` prints at the end (and writes with --report): the counts, frames/s, memory, the pipeline
+    and the threshold; with `stage_times`, each stage's median ms."""
+    from edgeface.runtime.fileio import portable_path
+    from edgeface.runtime.resources import peak_rss_mb
+
+    summary = {k: v for k, v in vars(stats).items() if k != "stage_ms"}
+    summary["frames_per_s"] = round(stats.frames / max(1e-9, seconds), 2)
+    summary.update({"rss_mb_start": rss_start, "rss_mb_end": rss_mb(), "rss_mb_peak": peak_rss_mb(),
+                    "pipeline": {**pipeline.description, "models": portable_path(pipeline.description["models"])},
+                    "threshold": stats.threshold, "threshold_how": stats.threshold_how})
+    if stage_times:
+        summary["stage_ms_median"] = {k: round(float(np.median(v)), 2) if v else None for k, v in stats.stage_ms.items()}
+    return summary
+
+
 def run_lock(frames: Iterable[Frame], pipeline: FacePipeline, gallery: Gallery | GalleryWatcher, config: LockConfig,
              door: Door, audit, keep_stage_times: bool = False, rss_every: int = 1000) -> RunStats:
     """The lock loop. Never raises for a bad frame or a failing action: they are logged and counted. A

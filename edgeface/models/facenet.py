@@ -16,8 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeface.runtime.align import ALIGN_SIZE
-
 INPUT_SIZE = 96  # faces are aligned at 112x112 (the teachers' crop) and area-resized to 96
 PREPROCESSING = "RGB, 5-point similarity alignment to the 112x112 template, area-resize to 96x96, (x - 127.5) / 128"
 EMBEDDING_DIM = 128

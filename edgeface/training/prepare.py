@@ -92,6 +92,27 @@ def merge_shards(paths: list[Path], out_path: Path) -> dict:
     return {"aligned": int(len(merged["images"])), "failed": int(len(merged["failed"]))}
 
 
+def prepare_in_processes(images_dir: Path, out_path: Path, identities_csv: Path | None = None, jobs: int = 2) -> dict:
+    """`prepare_set` in `jobs` worker processes (one shard each, resumable: a finished shard is kept), merged.
+
+    Processes rather than threads: MTCNN in TensorFlow holds one core per process on this kind of machine."""
+    import subprocess
+    import sys
+
+    from edgeface.runtime.errors import EdgefaceError
+
+    shards = [out_path.with_name(f"{out_path.stem}.part{i}.npz") for i in range(jobs)]
+    todo = [i for i, shard in enumerate(shards) if not shard.is_file()]
+    workers = [subprocess.Popen([sys.executable, "-m", "edgeface.training.prepare", str(images_dir), str(shards[i]),
+                                 str(identities_csv) if identities_csv else "-", str(i), str(jobs)]) for i in todo]
+    if any(worker.wait() for worker in workers):
+        raise EdgefaceError("alignment failed in a worker (see its output above); re-run to resume")
+    counts = merge_shards(shards, out_path)
+    for shard in shards:
+        shard.unlink()
+    return counts
+
+
 if __name__ == "__main__":  # python -m edgeface.training.prepare IMAGES OUT.npz [CSV] [SHARD NSHARDS]
     import sys
 
