@@ -56,16 +56,11 @@ def one_face_frame(lfw_image: np.ndarray, size: tuple[int, int] = (640, 480)) ->
 def bench_variant(models_dir: Path, variant: str, frame: np.ndarray, threads: int, repeats: int,
                   config: CascadeConfig, stages: dict[str, str] | None = None) -> dict:
     """One row: `variant` for every net, or per MTCNN stage as `stages` says (the runtime's own choice)."""
-    from edgeface.runtime.liveness import TfliteLiveness
-    from edgeface.runtime.tflite_facenet import TfliteFaceNet
-    from edgeface.runtime.tflite_mtcnn import TfliteMtcnnNets
+    from edgeface.runtime.pipeline import open_runtime
 
-    manifest = load_manifest(models_dir)
-    nets = TimedNets(TfliteMtcnnNets(models_dir, variant, manifest, num_threads=threads, stage_variants=stages))
-    embedder = TfliteFaceNet(models_dir, variant, manifest, num_threads=threads) \
-        if manifest.find("facenet", variant) else None
-    liveness = TfliteLiveness(models_dir, variant, manifest, num_threads=threads) \
-        if manifest.find("liveness_v2", variant) else None
+    pipeline = open_runtime(models_dir, variant, threads, config, use_edgetpu=False, stage_variants=stages)
+    nets = TimedNets(pipeline.detector.nets)
+    embedder, liveness = pipeline.embedder, pipeline.liveness
     samples: dict[str, list[float]] = {k: [] for k in ("pnet_all_scales", "rnet", "onet", "detect", "align",
                                                        "facenet", "liveness", "recognition", "end_to_end")}
     for run in range(repeats + 2):

@@ -114,11 +114,13 @@ def choose_variant(manifest, requested: str | None, delegate) -> str:
 
 
 def open_runtime(models_dir: str | os.PathLike, variant: str | None = None, num_threads: int | None = 1,
-                 cascade: CascadeConfig | None = None, use_edgetpu: bool = True) -> FacePipeline:
+                 cascade: CascadeConfig | None = None, use_edgetpu: bool = True,
+                 stage_variants: dict[str, str] | None = None) -> FacePipeline:
     """The TFLite pipeline of a converted models folder (manifest and sha256 checked before anything runs).
 
     With no `variant` asked for and no Edge TPU, each MTCNN stage runs the variant that is fastest on this
-    machine (probed here, see runtime/stage_choice.py); `description` says what was chosen."""
+    machine (probed here, see runtime/stage_choice.py); `stage_variants` gives that choice instead (the
+    benchmark's, made once); `description` says what was chosen."""
     from edgeface.runtime import interpreter
     from edgeface.runtime.manifest import checked_operating_point, load_manifest
     from edgeface.runtime.tflite_facenet import TfliteFaceNet
@@ -135,8 +137,8 @@ def open_runtime(models_dir: str | os.PathLike, variant: str | None = None, num_
     if "min_face_size" in camera and config.scale_factor == camera.get("scale_factor", config.scale_factor):
         config = replace(config, min_face_size=geometry.snap_min_face(config.min_face_size, camera["min_face_size"],
                                                                      config.scale_factor))
-    stages = StageChoice(dict.fromkeys(STAGES, chosen))
-    if variant is None and chosen != "edgetpu" and camera.get("input_sizes"):
+    stages = StageChoice({**dict.fromkeys(STAGES, chosen), **(stage_variants or {})})
+    if stage_variants is None and variant is None and chosen != "edgetpu" and camera.get("input_sizes"):
         width, height = camera["input_sizes"][0]
         stages = probe_stages(folder, manifest, chosen, (height, width), config.min_face_size, config.scale_factor,
                               num_threads)
