@@ -1,9 +1,6 @@
-"""The tail on development data, for choosing NNS2 weights: all-vs-all TAR at FAR 1e-3 / 1e-4 / 1e-5 among the
-images of LFW's View-1 pair files (pairsDevTrain.txt + pairsDevTest.txt), float student, no flip.
-
-View 1 is LFW's development view; the 6,000 View-2 pairs and the all-vs-all over every image are reported,
-never used to choose. (The View-1 images are a subset of LFW, so this is dev data in LFW's own protocol, not an
-independent set: a candidate that wins here by a hair has not won.)
+"""The tail on development data for given NNS2 weights (see edgeface/training/dev_tail.py): all-vs-all TAR at
+FAR 1e-3 / 1e-4 / 1e-5 among LFW's View-1 images, float student, no flip. Training logs the same numbers with
+`edgeface train run --dev-tail`.
 
     python scripts/dev_tail.py CACHE.npz WEIGHTS.h5 [WEIGHTS.h5 ...]
 
@@ -16,67 +13,15 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
-
-def dev_images(root: Path) -> list[str]:
-    from edgeface import lfw
-
-    names = []
-    for listing in ("pairsDevTrain.txt", "pairsDevTest.txt"):
-        for line in (root / listing).read_text().splitlines()[1:]:
-            fields = line.split()
-            if len(fields) == 3:
-                names += [lfw.image_name(fields[0], int(fields[1])), lfw.image_name(fields[0], int(fields[2]))]
-            elif len(fields) == 4:
-                names += [lfw.image_name(fields[0], int(fields[1])), lfw.image_name(fields[2], int(fields[3]))]
-    return sorted(set(names))
-
-
-def aligned_crops(root: Path, cache: Path) -> dict[str, np.ndarray]:
-    if cache.is_file():
-        with np.load(cache, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}
-    from edgeface import lfw
-    from edgeface.detector import FloatDetector
-    from edgeface.runtime.align import align_five_points
-    from edgeface.runtime.cascade import detect_one
-    from edgeface.runtime.fileio import atomic_save_npz
-    from edgeface.runtime.images import read_rgb
-
-    detector = FloatDetector()
-    crops, people, faceless = [], [], []
-    for name in dev_images(root):
-        image = read_rgb(root / lfw.IMAGES_SUBDIR / name)
-        face = detect_one(detector, image)
-        person = name.split("/")[0]
-        if face is None:
-            faceless.append(person)
-        else:
-            crops.append(align_five_points(image, face.landmarks, 112))
-            people.append(person)
-    result = {"crops": np.stack(crops), "people": np.array(people), "faceless": np.array(faceless, dtype=str)}
-    atomic_save_npz(cache, **result)
-    return result
-
 
 def main(cache: str, *weights: str) -> None:
-    from edgeface.allpairs import all_pairs
     from edgeface.lfw import locate_lfw
     from edgeface.models.facenet import FloatFaceNet
+    from edgeface.training.dev_tail import dev_tail_set, tail_report
 
-    data = aligned_crops(locate_lfw(), Path(cache))
-    names = sorted(set(data["people"]) | set(data["faceless"]))
-    index = {n: i for i, n in enumerate(names)}
-    labels = np.array([index[p] for p in data["people"]])
-    faceless = np.array([index[p] for p in data["faceless"]], np.int64)
+    data = dev_tail_set(locate_lfw(), Path(cache))
     for path in weights:
-        vectors = FloatFaceNet(weights=Path(path)).embed(data["crops"])
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        report = all_pairs(vectors, labels, faceless).report((1e-3, 1e-4, 1e-5))
-        print(json.dumps({"weights": path, "images": report["images"], "genuine_pairs": report["genuine_pairs"],
-                          "impostor_pairs": report["impostor_pairs"],
-                          **{f"tar@{far}": round(row["tar"], 4) for far, row in report["at_far"].items()}}))
+        print(json.dumps({"weights": path, **tail_report(FloatFaceNet(weights=Path(path)).embed(data["crops"]), data)}))
 
 
 if __name__ == "__main__":

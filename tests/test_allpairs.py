@@ -37,3 +37,16 @@ def test_a_lone_image_per_person_has_no_genuine_pair():
     vectors, labels = clustered(people=4, per_person=1, spread=0.1, seed=2)
     result = all_pairs(vectors, labels)
     assert len(result.genuine) == 0 and result.impostor_pairs == 6
+
+
+def test_the_dev_tail_report_counts_every_pair_of_the_view1_images():
+    from edgeface.training.dev_tail import tail_report
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(40, 16))
+    people = np.repeat(np.arange(40), 3)
+    vectors = centres[people] + 0.05 * rng.normal(size=(120, 16))  # tight identities: every genuine pair passes
+    data = {"people": np.array([f"p{p}" for p in people]), "faceless": np.array(["p0"], dtype=str)}
+    report = tail_report(vectors, data)
+    assert report["images"] == 121 and report["genuine_pairs"] == 40 * 3 + 3  # p0 has 4 images, one faceless
+    assert report["tar@0.001"] == round(120 / 123, 4)  # the faceless image's 3 pairs are refused

@@ -79,6 +79,8 @@ def train_run(
     mixup: float = typer.Option(0.0, help="with --online-teacher: fraction of each batch blended with another face"),
     weight_hard_pairs: float = typer.Option(0.0, help="match the teacher's similarity on the hardest in-batch pairs"),
     hard_pair_fraction: float = typer.Option(0.02, help="share of different-face (and same-face) pairs counted hard"),
+    dev_tail: bool = typer.Option(False, help="at each dev check also log TAR at FAR 1e-3..1e-5 over every pair of "
+                                              "LFW's View-1 images, and keep best_tail.weights.h5 by it"),
     lfw_root: Optional[Path] = LfwOption,
 ) -> None:
     """Train the NNS2 FaceNet (distillation by default; triplet/softmax selectable)."""
@@ -91,7 +93,8 @@ def train_run(
                          lfw_root=str(lfw_root) if lfw_root else None, warmup_steps=warmup_steps,
                          init_weights=str(init_weights) if init_weights else None, jitter=jitter,
                          mirror_fused_targets=mirror_fused_targets, online_teacher=online_teacher, mixup=mixup,
-                         weight_hard_pairs=weight_hard_pairs, hard_pair_fraction=hard_pair_fraction)
+                         weight_hard_pairs=weight_hard_pairs, hard_pair_fraction=hard_pair_fraction,
+                         dev_tail=dev_tail)
     with quiet_terminal(out / "train.log"):
         trainer = Trainer(config)
         typer.echo(f"{len(trainer.data)} crops ({trainer.data.removed_duplicates} LFW near-duplicates removed), "

@@ -49,6 +49,7 @@ class TrainConfig:
     mixup: float = 0.0  # online teacher only: this fraction of each batch is two faces blended (see `augment_views`)
     weight_hard_pairs: float = 0.0  # teacher's similarity matched on the hardest in-batch pairs (the FAR tail)
     hard_pair_fraction: float = 0.02
+    dev_tail: bool = False  # also log all-vs-all TAR at FAR 1e-3..1e-5 on LFW View-1 images; keep the best by it
 
     def __post_init__(self) -> None:
         if self.mixup > 0 and not self.online_teacher:
@@ -227,6 +228,13 @@ def teacher_targets(data: "TrainingData", index: np.ndarray, flipped: np.ndarray
     return np.where(flipped[:, None], data.teacher_flipped[index], data.teacher[index])
 
 
+def embed_crops(embed, crops: np.ndarray, batch: int = 256) -> np.ndarray:
+    """The student's embeddings (no flip) of aligned uint8 crops, in batches."""
+    from edgeface.models.facenet import model_input
+
+    return np.concatenate([embed(model_input(crops[i : i + batch])) for i in range(0, len(crops), batch)])
+
+
 def dev_accuracies(embed, dev: dict[str, np.ndarray]) -> dict[str, float]:
     """Best-threshold accuracy on the dev pairs with flip-fused embeddings (`flip`) and without (`no_flip`), from
     one pass over the crops and one over their mirror images; a quick learning signal, not the protocol."""
@@ -367,12 +375,18 @@ class Trainer:
         atomic_write_json(self.out / "config.json", asdict(self.config))
         atomic_write_text(self.out / "removed_duplicates.txt", f"{self.data.removed_duplicates}\n")
         dev = lfw_dev_set(locate_lfw(self.config.lfw_root), self.out / "lfw_dev_crops.npz")
+        tail_set = None
+        if self.config.dev_tail:
+            from edgeface.training.dev_tail import dev_tail_set, tail_report
+
+            tail_set = dev_tail_set(locate_lfw(self.config.lfw_root), self.out / "lfw_dev_tail_crops.npz")
         log_path = self.out / "log.jsonl"
         batches = batch_indices(self.data, self.config, self.rng)
         last_checkpoint, window_start, window_images = time.time(), time.time(), 0
         sums: dict[str, float] = {}
         bar = tqdm(total=self.total_steps, initial=self.step, desc="train", disable=not progress, mininterval=10)
         best = best_no_flip = -1.0
+        best_tail = (-1.0, -1.0)
         while self.step < self.total_steps:
             index = np.sort(next(batches))
             images, teacher, labels = self.batch(index)
@@ -399,6 +413,12 @@ class Trainer:
                 if record["lfw_dev_accuracy_no_flip"] >= best_no_flip:
                     best_no_flip = record["lfw_dev_accuracy_no_flip"]
                     self.export_weights(self.out / "best_no_flip.weights.h5")
+                if tail_set is not None:
+                    tail = tail_report(embed_crops(lambda x: self._embed(x).numpy(), tail_set["crops"]), tail_set)
+                    record["dev_tail"] = {k: v for k, v in tail.items() if k.startswith("tar@")}
+                    if (tail["tar@0.0001"], tail["tar@1e-05"]) >= best_tail:
+                        best_tail = (tail["tar@0.0001"], tail["tar@1e-05"])
+                        self.export_weights(self.out / "best_tail.weights.h5")
             if record:
                 with open(log_path, "a") as log:
                     log.write(json.dumps(record) + "\n")

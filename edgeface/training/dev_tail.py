@@ -1,0 +1,73 @@
+"""The tail on development data, for choosing NNS2 weights: all-vs-all TAR at FAR 1e-3 / 1e-4 / 1e-5 among the
+images of LFW's View-1 pair files (pairsDevTrain.txt + pairsDevTest.txt), float student, no flip.
+
+View 1 is LFW's development view; the 6,000 View-2 pairs and the all-vs-all over every image are reported,
+never used to choose. The 1,000 dev pairs' accuracy cannot see a door's false-accept rates: these ~5,000
+images give ~3,200 genuine and ~12 million impostor pairs. (They are a subset of LFW, so this is dev data in
+LFW's own protocol, not an independent set: a candidate that wins here by a hair has not won.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+TAIL_FARS = (1e-3, 1e-4, 1e-5)
+
+
+def dev_images(root: Path) -> list[str]:
+    from edgeface import lfw
+
+    names = []
+    for listing in ("pairsDevTrain.txt", "pairsDevTest.txt"):
+        for line in (root / listing).read_text().splitlines()[1:]:
+            fields = line.split()
+            if len(fields) == 3:
+                names += [lfw.image_name(fields[0], int(fields[1])), lfw.image_name(fields[0], int(fields[2]))]
+            elif len(fields) == 4:
+                names += [lfw.image_name(fields[0], int(fields[1])), lfw.image_name(fields[2], int(fields[3]))]
+    return sorted(set(names))
+
+
+def dev_tail_set(root: Path, cache: Path) -> dict[str, np.ndarray]:
+    """Aligned crops (float MTCNN, central face) of every View-1 image, with person names; cached in `cache`."""
+    if cache.is_file():
+        with np.load(cache, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    from edgeface import lfw
+    from edgeface.detector import FloatDetector
+    from edgeface.runtime.align import align_five_points
+    from edgeface.runtime.cascade import detect_one
+    from edgeface.runtime.fileio import atomic_save_npz
+    from edgeface.runtime.images import read_rgb
+
+    detector = FloatDetector()
+    crops, people, faceless = [], [], []
+    for name in dev_images(root):
+        image = read_rgb(root / lfw.IMAGES_SUBDIR / name)
+        face = detect_one(detector, image)
+        person = name.split("/")[0]
+        if face is None:
+            faceless.append(person)
+        else:
+            crops.append(align_five_points(image, face.landmarks))
+            people.append(person)
+    result = {"crops": np.stack(crops), "people": np.array(people), "faceless": np.array(faceless, dtype=str)}
+    atomic_save_npz(cache, **result)
+    return result
+
+
+def tail_report(vectors: np.ndarray, data: dict[str, np.ndarray]) -> dict:
+    """TAR at each of TAIL_FARS over every pair of the dev images, from unit `vectors` of `data["crops"]`."""
+    from edgeface.allpairs import all_pairs
+    from edgeface.runtime.embedder import l2_normalize
+
+    names = sorted(set(data["people"]) | set(data["faceless"]))
+    index = {n: i for i, n in enumerate(names)}
+    labels = np.array([index[p] for p in data["people"]])
+    faceless = np.array([index[p] for p in data["faceless"]], np.int64)
+    report = all_pairs(l2_normalize(vectors), labels, faceless).report(TAIL_FARS)
+    return {"images": report["images"], "genuine_pairs": report["genuine_pairs"],
+            "impostor_pairs": report["impostor_pairs"],
+            **{f"tar@{far}": round(row["tar"], 4) for far, row in report["at_far"].items()}}
