@@ -128,6 +128,14 @@ def jitter_faces(crops: np.ndarray, amount: float, rng: np.random.Generator) -> 
     return out
 
 
+def photometric(faces: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Per-face contrast (x0.8..1.2 about the face's mean) and brightness (-20..20) on float pixels, unclipped."""
+    contrast = rng.uniform(0.8, 1.2, (len(faces), 1, 1, 1)).astype(np.float32)
+    brightness = rng.uniform(-20, 20, (len(faces), 1, 1, 1)).astype(np.float32)
+    mean = faces.mean(axis=(1, 2, 3), keepdims=True)
+    return (faces - mean) * contrast + mean + brightness
+
+
 def augment(images: np.ndarray, rng: np.random.Generator, jitter: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Random mirror (reported so the mirrored teacher target is used), scale/shift and brightness/contrast jitter."""
     from edgeface.models.facenet import INPUT_SIZE
@@ -139,10 +147,7 @@ def augment(images: np.ndarray, rng: np.random.Generator, jitter: float = 0.0) -
         images = jitter_faces(images, jitter, rng)
     out = resize_faces(images, INPUT_SIZE).astype(np.float32)
     out[flip] = out[flip, :, ::-1]
-    contrast = rng.uniform(0.8, 1.2, (len(images), 1, 1, 1)).astype(np.float32)
-    brightness = rng.uniform(-20, 20, (len(images), 1, 1, 1)).astype(np.float32)
-    mean = out.mean(axis=(1, 2, 3), keepdims=True)
-    out = np.clip((out - mean) * contrast + mean + brightness, 0, 255)
+    out = np.clip(photometric(out, rng), 0, 255)
     return normalize_pixels(out), flip
 
 
@@ -160,10 +165,7 @@ def augment_views(crops: np.ndarray, labels: np.ndarray, rng: np.random.Generato
     flip = rng.random(len(views)) < 0.5
     views[flip] = views[flip, :, ::-1]
     out = views.astype(np.float32)
-    contrast = rng.uniform(0.8, 1.2, (len(views), 1, 1, 1)).astype(np.float32)
-    brightness = rng.uniform(-20, 20, (len(views), 1, 1, 1)).astype(np.float32)
-    mean = out.mean(axis=(1, 2, 3), keepdims=True)
-    out = (out - mean) * contrast + mean + brightness
+    out = photometric(out, rng)
     labels = labels.copy()
     mixed = np.nonzero(rng.random(len(views)) < mixup)[0]
     if len(mixed):
