@@ -11,6 +11,7 @@ the 6,000 View-2 pairs) give a development accuracy in the log.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -297,7 +298,7 @@ class Trainer:
         if config.online_teacher:
             from edgeface.embedders import MobileFaceNet
 
-            self.teacher = MobileFaceNet()
+            self.teacher = MobileFaceNet(num_threads=os.cpu_count())  # it runs between steps: every core is free
         self._train_step = tf.function(self._step_fn)
         self._embed = tf.function(lambda x: tf.cast(self.student(x, training=False), tf.float32))
 
