@@ -72,6 +72,8 @@ def train_run(
     seed: int = typer.Option(20261121),
     resume: bool = typer.Option(False, help="continue from the run folder's last checkpoint"),
     init_weights: Optional[Path] = typer.Option(None, help="warm start from a student .weights.h5 (fresh schedule)"),
+    init_projection: Optional[Path] = typer.Option(None, help="with --init-weights: the teacher projection from the "
+                                                              "checkpoint.npz of the run that made them"),
     jitter: float = typer.Option(0.0, help="scale/shift augmentation, fraction of the crop (e.g. 0.05)"),
     warmup_steps: int = typer.Option(300, help="linear learning-rate warm-up before the cosine decay"),
     mirror_fused_targets: bool = typer.Option(False, help="a crop and its mirror share the flip-fused teacher target"),
@@ -92,6 +94,7 @@ def train_run(
                          weight_softmax=weight_softmax, bfloat16=bfloat16, dev_every=dev_every, seed=seed,
                          lfw_root=str(lfw_root) if lfw_root else None, warmup_steps=warmup_steps,
                          init_weights=str(init_weights) if init_weights else None, jitter=jitter,
+                         init_projection=str(init_projection) if init_projection else None,
                          mirror_fused_targets=mirror_fused_targets, online_teacher=online_teacher, mixup=mixup,
                          weight_hard_pairs=weight_hard_pairs, hard_pair_fraction=hard_pair_fraction,
                          dev_tail=dev_tail)

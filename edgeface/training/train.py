@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from edgeface.runtime.embedder import l2_normalize
-from edgeface.runtime.fileio import atomic_save_npz, atomic_write_json, atomic_write_text
 from edgeface.runtime.errors import UsageError
+from edgeface.runtime.fileio import atomic_save_npz, atomic_write_json, atomic_write_text
 
 
 @dataclass
@@ -44,6 +44,7 @@ class TrainConfig:
     checkpoint_minutes: float = 10.0
     lfw_root: str | None = None
     init_weights: str | None = None  # warm start: a student weights file from an earlier run (new schedule)
+    init_projection: str | None = None  # an earlier run's checkpoint.npz: its teacher projection, not a random one
     jitter: float = 0.0  # geometric augmentation: up to this fraction of scale change and of shift
     mirror_fused_targets: bool = False  # a crop and its mirror share one target: see `teacher_targets`
     online_teacher: bool = False  # the teacher embeds the exact augmented view the student sees (function matching)
@@ -280,6 +281,8 @@ class Trainer:
         keras.mixed_precision.set_global_policy("float32")
         self.projection = keras.layers.Dense(self.data.teacher.shape[1], use_bias=False, name="teacher_projection")
         self.projection.build((None, 128))
+        if config.init_projection:
+            self.projection.kernel.assign(self.checkpoint_projection(Path(config.init_projection)))
         self.class_weights = tf.Variable(tf.random.normal((128, max(1, self.data.num_classes)), stddev=0.01),
                                          name="class_weights")
         self.steps_per_epoch = len(self.data) // config.batch_size
@@ -341,6 +344,19 @@ class Trainer:
         views, labels = augment_views(self.data.images[index], self.data.classes[index], self.rng, c.jitter, c.mixup)
         targets = online_targets(self.teacher, views, c.mirror_fused_targets)
         return model_input(views), targets, labels
+
+    def checkpoint_projection(self, path: Path) -> np.ndarray:
+        """The teacher projection saved in another run's checkpoint (it follows the student's variables there).
+
+        A warm start otherwise re-learns the projection from random over its first few hundred steps, while
+        the student's gradients pass through it."""
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such checkpoint to take the teacher projection from")
+        with np.load(path, allow_pickle=False) as state:
+            kernel = state[f"var_{len(self.student.trainable_variables)}"]
+        if kernel.shape != tuple(self.projection.kernel.shape):
+            raise UsageError(f"{path}: its projection is {kernel.shape}, this run's {tuple(self.projection.kernel.shape)}")
+        return kernel
 
     # --- checkpoints -------------------------------------------------------------------------------
     def save_checkpoint(self) -> None:
