@@ -58,12 +58,14 @@ def locate_lfw(option: str | os.PathLike | None = None) -> Path:
 
 
 def parse_pairs(path: Path) -> list[Pair]:
-    """Parse View-2 pairs.txt: a header 'folds<TAB>n', then per fold n same-person and n different-person lines."""
+    """Parse View-2 pairs.txt: a header 'folds<TAB>n', then per fold n same-person and n different-person lines.
+    A View-1 file (pairsDevTrain.txt, pairsDevTest.txt) has the header 'n' alone: one fold."""
     lines = [line.rstrip("\n") for line in Path(path).read_text().splitlines() if line.strip()]
     if not lines:
         raise LfwError(f"{path}: empty pairs file")
     try:
-        folds, per_fold = (int(v) for v in lines[0].split())
+        header = [int(v) for v in lines[0].split()]
+        folds, per_fold = header if len(header) == 2 else (1, *header)
     except ValueError:
         raise LfwError(f"{path}:1: header must be '<folds> <pairs per fold>', got {lines[0]!r}") from None
     expected = 1 + folds * 2 * per_fold

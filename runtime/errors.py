@@ -19,13 +19,3 @@ class UsageError(EdgefaceError, ValueError):
 
 class MissingDependency(EdgefaceError, ImportError):
     """An optional package (TensorFlow, dlib, PyPI mtcnn, ...) that this command needs is not installed."""
-
-
-def require(module: str, why: str, install: str):
-    """Import `module`, or raise MissingDependency saying `why` it is needed and the `install` command."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as error:
-        raise MissingDependency(f"{why} needs {module} ({error}); install it with: {install}") from None

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from edgeface.runtime.errors import UsageError
-from edgeface.runtime.images import normalize_pixels  # noqa: F401  (geometry.normalize_pixels: tests use it)
+from edgeface.runtime.images import normalize_pixels
 
 PNET_STRIDE = 2
 PNET_CELL_SIZE = 12

@@ -186,7 +186,6 @@ class TfliteModel:
         expected, actual = [int(v) for v in entry.inputs[0].shape], static_shape(inputs[0])
         if expected != actual:
             raise ManifestError(f"{entry.file}: input shape {actual} differs from the manifest's {expected}")
-        self.input = inputs[0]
         self.details = ([inputs[0]], outputs)
 
     def __call__(self, batch: np.ndarray) -> dict[str, np.ndarray]:

@@ -149,8 +149,9 @@ def checked_liveness(point: dict, label: str = "manifest.json") -> dict:
     from edgeface.runtime.operating_point import WEIGHTS_SHA256
     from edgeface.weights import shipped_point
 
+    weights = point.get(WEIGHTS_SHA256)
     shipped = shipped_point("minifasnet")
-    if point.get(WEIGHTS_SHA256) and point.get(WEIGHTS_SHA256) == shipped.get(WEIGHTS_SHA256):
+    if weights and weights == shipped.get(WEIGHTS_SHA256):
         if shipped.get("live_threshold") != threshold:
             raise ManifestError(f"{label}: liveness threshold {threshold} differs from the one shipped with these "
                                 f"weights ({shipped.get('live_threshold')}); the manifest was edited — convert again")

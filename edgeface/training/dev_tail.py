@@ -19,15 +19,8 @@ TAIL_FARS = (1e-3, 1e-4, 1e-5)
 def dev_images(root: Path) -> list[str]:
     from edgeface import lfw
 
-    names = []
-    for listing in ("pairsDevTrain.txt", "pairsDevTest.txt"):
-        for line in (root / listing).read_text().splitlines()[1:]:
-            fields = line.split()
-            if len(fields) == 3:
-                names += [lfw.image_name(fields[0], int(fields[1])), lfw.image_name(fields[0], int(fields[2]))]
-            elif len(fields) == 4:
-                names += [lfw.image_name(fields[0], int(fields[1])), lfw.image_name(fields[2], int(fields[3]))]
-    return sorted(set(names))
+    return sorted({name for listing in ("pairsDevTrain.txt", "pairsDevTest.txt")
+                   for name in lfw.pair_images(lfw.parse_pairs(root / listing))})
 
 
 def dev_tail_set(root: Path, cache: Path) -> dict[str, np.ndarray]:

@@ -197,12 +197,8 @@ def lfw_dev_set(root: Path, cache: Path) -> dict[str, np.ndarray]:
     from edgeface.runtime.cascade import detect_one
     from edgeface.runtime.images import read_rgb
 
-    lines = (root / "pairsDevTest.txt").read_text().split("\n")[1:]
-    pairs = []
-    for line in filter(str.strip, lines):
-        f = line.split()
-        pairs.append((f[0], int(f[1]), f[0], int(f[2]), True) if len(f) == 3 else (f[0], int(f[1]), f[2], int(f[3]), False))
-    names = list(dict.fromkeys(n for a, i, b, j, _ in pairs for n in (lfw.image_name(a, i), lfw.image_name(b, j))))
+    pairs = lfw.parse_pairs(root / "pairsDevTest.txt")
+    names = lfw.pair_images(pairs)
     detector = FloatDetector()
     crops = np.zeros((len(names), ALIGN_SIZE, ALIGN_SIZE, 3), np.uint8)
     found = np.zeros(len(names), bool)
@@ -212,9 +208,9 @@ def lfw_dev_set(root: Path, cache: Path) -> dict[str, np.ndarray]:
         if face is not None:
             crops[k], found[k] = align_five_points(image, face.landmarks), True
     index = {n: k for k, n in enumerate(names)}
-    left = np.array([index[lfw.image_name(a, i)] for a, i, _, _, _ in pairs])
-    right = np.array([index[lfw.image_name(b, j)] for _, _, b, j, _ in pairs])
-    same = np.array([s for *_, s in pairs])
+    left = np.array([index[pair.images[0]] for pair in pairs])
+    right = np.array([index[pair.images[1]] for pair in pairs])
+    same = np.array([pair.same for pair in pairs])
     result = {"crops": crops, "found": found, "left": left, "right": right, "same": same}
     atomic_save_npz(cache, **result)
     return result
