@@ -114,6 +114,21 @@ def central_faces(root: Path, names: list[str], detector) -> list[tuple[np.ndarr
     return picked
 
 
+def central_crops(root: Path, names: list[str], detector) -> tuple[np.ndarray, np.ndarray]:
+    """The 5-point-aligned crop of each LFW image's central face (zeros where none was found) and a found mask."""
+    from edgeface.runtime.align import ALIGN_SIZE, align_five_points
+    from edgeface.runtime.cascade import detect_one
+
+    crops = np.zeros((len(names), ALIGN_SIZE, ALIGN_SIZE, 3), np.uint8)
+    found = np.zeros(len(names), bool)
+    for k, name in enumerate(names):
+        image = read_rgb(root / lfw.IMAGES_SUBDIR / name)
+        face = detect_one(detector, image)
+        if face is not None:
+            crops[k], found[k] = align_five_points(image, face.landmarks), True
+    return crops, found
+
+
 def aligned_faces(picked: list[tuple[np.ndarray, Face]]) -> np.ndarray:
     """5-point-aligned 112x112 crops (uint8) of `central_faces` output."""
     from edgeface.runtime.align import align_five_points

@@ -28,25 +28,14 @@ def dev_tail_set(root: Path, cache: Path) -> dict[str, np.ndarray]:
     if cache.is_file():
         with np.load(cache, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
-    from edgeface import lfw
+    from edgeface.calibration.lfw_sets import central_crops
     from edgeface.detector import FloatDetector
-    from edgeface.runtime.align import align_five_points
-    from edgeface.runtime.cascade import detect_one
     from edgeface.runtime.fileio import atomic_save_npz
-    from edgeface.runtime.images import read_rgb
 
-    detector = FloatDetector()
-    crops, people, faceless = [], [], []
-    for name in dev_images(root):
-        image = read_rgb(root / lfw.IMAGES_SUBDIR / name)
-        face = detect_one(detector, image)
-        person = name.split("/")[0]
-        if face is None:
-            faceless.append(person)
-        else:
-            crops.append(align_five_points(image, face.landmarks))
-            people.append(person)
-    result = {"crops": np.stack(crops), "people": np.array(people), "faceless": np.array(faceless, dtype=str)}
+    names = dev_images(root)
+    crops, found = central_crops(root, names, FloatDetector())
+    people = np.array([name.split("/")[0] for name in names])
+    result = {"crops": crops[found], "people": people[found], "faceless": people[~found]}
     atomic_save_npz(cache, **result)
     return result
 

@@ -192,21 +192,12 @@ def lfw_dev_set(root: Path, cache: Path) -> dict[str, np.ndarray]:
         with np.load(cache, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
     from edgeface import lfw
+    from edgeface.calibration.lfw_sets import central_crops
     from edgeface.detector import FloatDetector
-    from edgeface.runtime.align import ALIGN_SIZE, align_five_points
-    from edgeface.runtime.cascade import detect_one
-    from edgeface.runtime.images import read_rgb
 
     pairs = lfw.parse_pairs(root / "pairsDevTest.txt")
     names = lfw.pair_images(pairs)
-    detector = FloatDetector()
-    crops = np.zeros((len(names), ALIGN_SIZE, ALIGN_SIZE, 3), np.uint8)
-    found = np.zeros(len(names), bool)
-    for k, name in enumerate(names):
-        image = read_rgb(root / lfw.IMAGES_SUBDIR / name)
-        face = detect_one(detector, image)
-        if face is not None:
-            crops[k], found[k] = align_five_points(image, face.landmarks), True
+    crops, found = central_crops(root, names, FloatDetector())
     index = {n: k for k, n in enumerate(names)}
     left = np.array([index[pair.images[0]] for pair in pairs])
     right = np.array([index[pair.images[1]] for pair in pairs])
