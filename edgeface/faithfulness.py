@@ -19,7 +19,10 @@ from edgeface.runtime.images import read_rgb
 from edgeface.runtime.errors import MissingDependency
 
 
-def run_check(root: Path, limit: int | None = None, stride: int = 1, progress: bool = True) -> dict:
+def run_check(lfw_option: Path | str | None, limit: int | None = None, stride: int = 1,
+              progress: bool = True) -> dict:
+    """The report; LFW is located (--lfw, $EDGEFACE_LFW, ../shared) only after the reference package is found,
+    so a user missing both is told first about what `pip` fixes."""
     from tqdm import tqdm
 
     try:
@@ -28,6 +31,7 @@ def run_check(root: Path, limit: int | None = None, stride: int = 1, progress: b
         raise MissingDependency("check-mtcnn needs the reference package: pip install mtcnn==1.0.0") from None
     from edgeface.detector import FloatDetector
 
+    root = lfw.locate_lfw(lfw_option)
     names = lfw.pair_images(lfw.parse_pairs(root / "pairs.txt"))[::stride][:limit]
     ours, reference = FloatDetector(), MTCNN()
     ious, ours_ms, ref_ms, not_found, low = [], [], [], [], []

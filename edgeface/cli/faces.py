@@ -111,9 +111,8 @@ def check_mtcnn(
     """Compare our float MTCNN with the PyPI `mtcnn` package on every LFW pair image (needs `pip install mtcnn`)."""
     from edgeface.faithfulness import run_check
     from edgeface.runtime.fileio import atomic_write_json
-    from edgeface.lfw import locate_lfw
 
-    report = run_check(locate_lfw(lfw_root), limit=limit)
+    report = run_check(lfw_root, limit=limit)
     atomic_write_json(out, report)
     for key in ("images", "found_rate", "iou_ge_095_rate", "mean_iou", "ours_ms_median", "reference_ms_median"):
         typer.echo(f"{key:22s} {report[key]}")
