@@ -157,10 +157,29 @@ def run_eval(root: Path, embedder_name: str, flip: bool = True, max_pairs_per_fo
     return report, curves
 
 
-def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool = False,
-                progress: bool = True) -> tuple[dict, dict[str, protocol.VerificationReport]]:
+def parse_stages(options: list[str]) -> dict[str, str]:
+    """`--stage pnet=fp32` options as {"pnet": "fp32"}."""
+    from edgeface.runtime.errors import UsageError
+    from edgeface.runtime.manifest import VARIANTS
+
+    stages = {}
+    for option in options:
+        stage, _, variant = option.partition("=")
+        if stage not in ("pnet", "rnet", "onet") or variant not in VARIANTS:
+            raise UsageError(f"--stage {option!r}: expected STAGE=VARIANT, STAGE one of pnet, rnet, onet and "
+                             f"VARIANT one of {', '.join(VARIANTS)}")
+        stages[stage] = variant
+    return stages
+
+
+def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool = False, progress: bool = True,
+                stages: dict[str, str] | None = None) -> tuple[dict, dict[str, protocol.VerificationReport]]:
     """`edgeface eval --compare`: detector {float, VARIANT} x embedder {float, VARIANT} on all 6,000 pairs, plus
-    the detector's agreement with float on every pair image."""
+    the detector's agreement with float on every pair image.
+
+    `stages` runs some MTCNN stages in another variant (e.g. {"pnet": "fp32"}: the CPU runtime's detector, see
+    runtime/stage_choice.py). That detector is then the deployed one, and the detector with VARIANT for every
+    stage is measured beside it (agreement, and with the VARIANT embedder), so both graphs are on record."""
     from edgeface.agreement import detection_agreement
     from edgeface.detector import FloatDetector
     from edgeface.models.facenet import FloatFaceNet
@@ -173,11 +192,13 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
     pairs = lfw.parse_pairs(root / "pairs.txt")
     names = lfw.pair_images(pairs)
     lfw.check_images_exist(root, names)
-    float_detector = FloatDetector()
-
-    quantized = Detector(TfliteMtcnnNets(models_dir, variant, manifest),
-                         CascadeConfig(min_face_size=manifest.camera.get("min_face_size", 20.0)))
-    detectors = {"float": float_detector, variant: quantized}
+    config = CascadeConfig(min_face_size=manifest.camera.get("min_face_size", 20.0))
+    stages = {stage: v for stage, v in (stages or {}).items() if v != variant}
+    deployed_label = variant + "".join(f", {stage} {v}" for stage, v in stages.items())
+    detectors = {"float": FloatDetector(),
+                 deployed_label: Detector(TfliteMtcnnNets(models_dir, variant, manifest, stage_variants=stages), config)}
+    if stages:
+        detectors[f"{variant} every stage"] = Detector(TfliteMtcnnNets(models_dir, variant, manifest), config)
     facenet = manifest.find("facenet", "fp32")
     # the float reference of an imported (ONNX) FaceNet is its fp32 export; the NNS2's is the Keras model
     float_embedder = (TfliteFaceNet(models_dir, "fp32", manifest) if facenet and facenet.source.startswith("ONNX")
@@ -190,19 +211,30 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
     curves, results = {}, {}
     for det_label, found in detections.items():
         for emb_label, embedder in embedders.items():
+            if det_label == f"{variant} every stage" and emb_label == "float":
+                continue  # beside the deployed detector, only its own deployed pair is of interest
             embedded = embed_detected(root, names, found.picked, embedder, flip, progress=progress)
             key = f"detector {det_label} + embedder {emb_label}"
             curves[key] = verify(pairs, embedded, flip)
             results[key] = {**curves[key].summary(), "images_without_face": len(embedded.missing)}
-    reference, deployed = "detector float + embedder float", f"detector {variant} + embedder {variant}"
+    reference = results["detector float + embedder float"]
+
+    def drop(key: str) -> dict:
+        return {"accuracy_points": 100 * (reference["accuracy_mean"] - results[key]["accuracy_mean"]),
+                "val_points": 100 * (reference["val"] - results[key]["val"])}
+
+    def agreement(label: str) -> dict:
+        return detection_agreement(detections["float"].all_faces, detections[label].all_faces,
+                                   detections["float"].picked, detections[label].picked)
+
     report = {
-        "lfw_root": portable_path(root), "models_dir": portable_path(models_dir), "variant": variant, "pairs": len(pairs),
-        "images": len(names), "flip": flip, "results": results, "timing": timings,
-        "deployed_drop": {
-            "accuracy_points": 100 * (results[reference]["accuracy_mean"] - results[deployed]["accuracy_mean"]),
-            "val_points": 100 * (results[reference]["val"] - results[deployed]["val"]),
-        },
-        "mtcnn_agreement": detection_agreement(detections["float"].all_faces, detections[variant].all_faces,
-                                               detections["float"].picked, detections[variant].picked),
+        "lfw_root": portable_path(root), "models_dir": portable_path(models_dir), "variant": variant,
+        "stages": {**dict.fromkeys(("pnet", "rnet", "onet"), variant), **stages},
+        "pairs": len(pairs), "images": len(names), "flip": flip, "results": results, "timing": timings,
+        "deployed_drop": drop(f"detector {deployed_label} + embedder {variant}"),
+        "mtcnn_agreement": agreement(deployed_label),
     }
+    if stages:
+        report["every_stage"] = {"deployed_drop": drop(f"detector {variant} every stage + embedder {variant}"),
+                                 "mtcnn_agreement": agreement(f"{variant} every stage")}
     return report, curves

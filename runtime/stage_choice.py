@@ -4,9 +4,16 @@ The fastest variant differs per stage and per CPU. On x86-64 with XNNPACK, for e
 (PReLU split, see converters/split_prelu.py) beat fp32, while the int8 P-Net loses to fp32 because XNNPACK's
 int8 convolutions with 3 to 16 channels are slow there; on an ARM core with dot-product instructions the order
 can be the other way round. So instead of one variant for the whole detector, each stage is timed in every
-variant the folder has and the fastest runs. Every exported variant passed the converter's agreement
-measurement against float (recorded in the manifest), so each is a correct choice; the default variant is kept
-unless another takes less than `MARGIN` of its time, so noise does not flip the choice between runs.
+variant of `STAGE_CPU_VARIANTS` the folder has and the fastest runs; the default is kept unless another takes
+less than `MARGIN` of its time, so noise does not flip the choice between runs.
+
+Only variants that hold the MTCNN gates on all 7,701 LFW pair images are candidates. The int8 P-Net does not:
+with it the cascade misses 24 of the 8,527 clear float faces (score >= 0.9, >= 40 px; 99.72%, gate 99.8%), and
+17 of those 24 come back when P-Net alone runs in float. With a float P-Net and int8 R-Net/O-Net the cascade
+misses 10 (99.88%); with the dynamic-range P-Net (int8 weights, float activations) and a default conversion's int8
+R-Net/O-Net, 9 (99.89%). So on the CPU P-Net runs with float activations (on x86 it is also the faster there);
+R-Net and O-Net may run int8. `--variant` still pins one variant for every stage, and the Edge TPU runs every
+stage in int8.
 
 The embedder and the anti-spoofing nets are not probed: the door's thresholds were measured on their default
 variant, and they stay on it.
@@ -25,6 +32,7 @@ from edgeface.runtime.manifest import Manifest
 
 STAGES = ("pnet", "rnet", "onet")
 CPU_VARIANTS = ("int8", "fp32", "dynamic", "fp16")  # edgetpu: the same int8 graph with uint8 I/O, for the Coral
+STAGE_CPU_VARIANTS = {"pnet": ("fp32", "fp16", "dynamic"), "rnet": CPU_VARIANTS, "onet": CPU_VARIANTS}  # see the docstring
 MARGIN = 0.9
 REPEATS = 5
 
@@ -41,14 +49,20 @@ class StageChoice:
         return ", ".join(f"{stage} {variant}" for stage, variant in self.variants.items())
 
 
-def detector_candidates(manifest: Manifest, levels: list[tuple[int, int]]) -> list[str]:
-    """CPU variants that have every P-Net level of the frame, an R-Net and an O-Net."""
-    have = []
-    for variant in CPU_VARIANTS:
-        if all(manifest.find(role, variant) for role in ("rnet", "onet")) and \
-                all(manifest.find("pnet", variant, hw) for hw in levels):
-            have.append(variant)
-    return have
+def stage_candidates(manifest: Manifest, levels: list[tuple[int, int]]) -> dict[str, list[str]]:
+    """Per stage, the CPU variants it may run that the folder has (for P-Net: at every level of the frame)."""
+    def has(stage: str, variant: str) -> bool:
+        if stage == "pnet":
+            return all(manifest.find("pnet", variant, hw) for hw in levels)
+        return manifest.find(stage, variant) is not None
+
+    return {stage: [v for v in STAGE_CPU_VARIANTS[stage] if has(stage, v)] for stage in STAGES}
+
+
+def stage_defaults(candidates: dict[str, list[str]], default: str) -> dict[str, str]:
+    """`default` for each stage that may run it, else that stage's first candidate; `default` where a stage has
+    no candidate at all (a folder without a float P-Net runs its int8 one rather than none)."""
+    return {stage: default if default in found or not found else found[0] for stage, found in candidates.items()}
 
 
 def pyramid_levels(frame_hw: tuple[int, int], min_face_size: float, scale_factor: float) -> list[tuple[int, int]]:
@@ -63,21 +77,26 @@ def probe_stages(folder: Path, manifest: Manifest, default: str, frame_hw: tuple
     the values) and choose per stage as the module docstring says."""
     from edgeface.runtime.interpreter import TfliteModel
 
-    levels = pyramid_levels(frame_hw, min_face_size, scale_factor)
-    candidates = detector_candidates(manifest, levels)
-    if default not in candidates:
+    if default not in CPU_VARIANTS:  # the Edge TPU graph runs whole
         return StageChoice(dict.fromkeys(STAGES, default))
+    levels = pyramid_levels(frame_hw, min_face_size, scale_factor)
+    candidates = stage_candidates(manifest, levels)
+    defaults = stage_defaults(candidates, default)
     probe: dict[str, dict[str, float]] = {stage: {} for stage in STAGES}
-    for variant in candidates:
-        for stage in STAGES:
+    for stage, variants in candidates.items():
+        for variant in variants:
             entries = [manifest.find("pnet", variant, hw) for hw in levels] if stage == "pnet" \
                 else [manifest.find(stage, variant)]
             models = [TfliteModel(folder, entry, num_threads) for entry in entries]
             probe[stage][variant] = round(1000 * _median_seconds(models, repeats), 3)
     chosen = {}
     for stage, times in probe.items():
+        if not times:
+            chosen[stage] = defaults[stage]
+            continue
         fastest = min(times, key=times.get)
-        chosen[stage] = fastest if times[fastest] < MARGIN * times[default] else default
+        kept = defaults[stage]
+        chosen[stage] = fastest if times[fastest] < MARGIN * times[kept] else kept
     return StageChoice(chosen, probe)
 
 

@@ -156,3 +156,15 @@ def test_an_unreadable_weights_file_is_a_weights_error(tmp_path, monkeypatch):
     with pytest.raises(weights.WeightsError, match="cannot be read .Permission denied"):
         weights.checked_path("nns2_facenet.weights.h5")
     weights.checked_path.cache_clear()
+
+
+def test_compare_stage_options_are_checked():
+    import pytest
+
+    from edgeface.evaluate import parse_stages
+    from edgeface.runtime.errors import UsageError
+
+    assert parse_stages(["pnet=fp32", "rnet=dynamic"]) == {"pnet": "fp32", "rnet": "dynamic"}
+    for bad in ("qnet=fp32", "pnet=float", "pnet"):
+        with pytest.raises(UsageError, match="STAGE=VARIANT"):
+            parse_stages([bad])

@@ -39,28 +39,37 @@ def test_float_pipeline_reproduces_the_model_card_on_all_6000_pairs(float_lfw):
 
 
 def test_deployed_int8_loses_little_on_all_6000_pairs(models_dir, lfw_root):
-    """int8 detector + int8 embedder vs float on all 6,000 pairs (flip fusion), and int8 MTCNN vs float on all
-    7,701 pair images, against the restated MTCNN gates (issue "int8 that pays on the CPU").
+    """The CPU runtime's int8 pipeline (P-Net float, R-Net/O-Net and FaceNet int8: runtime/stage_choice.py) vs
+    float on all 6,000 pairs (flip fusion) and on all 7,701 pair images, against the restated MTCNN gates (issue
+    "int8 that pays on the CPU"); the int8 graph of every stage (what the Edge TPU runs) beside it.
 
-    Measured on this CI fixture's export (PReLU split for XNNPACK; the native-PRELU export of the same calibration
-    beside it): the face the pipeline embeds is float's on 7,701 of 7,701 images (native 7,697; gate 99.9%);
-    all-face recall 98.58% (98.47%; guard 98.4%, the input-rounding floor is 99.56%); landmark error 0.83 px
-    (0.89; gate 1.0); faces added 117 of 9,087 (154); pair AUC with the int8 detector 0.9973, float's 0.9972
-    (native 0.9966). Two gates are not met, by either export, and are held here as regression guards at the
-    measured level: recall of clear float faces (score >= 0.9, >= 40 px) 99.72% (native 99.74%; gate 99.8%, which
-    a 1,500-image sample suggested), and the deployed 10-fold accuracy drop 0.17 points (native 0.13; gate 0.15:
-    one pair of 6,000 is 0.017 points). VAL@FAR=1e-3 rose 1.3 points.
+    Measured on this CI fixture's export (PReLU split): CPU pipeline / int8 in every stage. The face the pipeline
+    embeds is float's on 7,699 / 7,701 of 7,701 images (gate 99.9%); recall of clear float faces (score >= 0.9,
+    >= 40 px; 8,527) 99.88% / 99.72% (gate 99.8%: met by the CPU pipeline; 17 of the int8 P-Net's 24 misses come
+    back with P-Net in float); all-face recall 99.05% / 98.58% (gate 98.4%); landmark error 0.53 / 0.83 px
+    (gate 1.0); faces added 73 / 117 of 9,087. The deployed 10-fold accuracy drop is 0.27 / 0.17 points, 16 / 10
+    pairs of 6,000, over the gate's 0.15 (9 pairs) for both and held here as a regression guard: the CPU
+    pipeline's closer boxes and landmarks do not show in it (2 images embed another face, one of them
+    Jerry_Rice_0001, which int8 R-Net loses), and a detector that sees each image moved by one pixel moves the
+    float pipeline's count by a similar amount (README, "int8 accuracy").
     """
     from edgeface.evaluate import run_compare
 
-    report, _ = run_compare(lfw_root, models_dir, "int8", flip=True, progress=False)
-    print(json.dumps(report["deployed_drop"]), json.dumps(report["mtcnn_agreement"]))
-    assert report["deployed_drop"]["accuracy_points"] <= 0.2  # gate 0.15, see above
+    report, _ = run_compare(lfw_root, models_dir, "int8", flip=True, progress=False, stages={"pnet": "fp32"})
+    print(json.dumps(report["deployed_drop"]), json.dumps(report["mtcnn_agreement"]), json.dumps(report["every_stage"]))
+    assert report["stages"] == {"pnet": "fp32", "rnet": "int8", "onet": "int8"}
+    assert report["deployed_drop"]["accuracy_points"] <= 0.3  # gate 0.15, see above
     assert report["deployed_drop"]["val_points"] <= 2.0
     agreement = report["mtcnn_agreement"]
     assert agreement["images"] == 7701
     assert agreement["same_face_used_rate"] >= 0.999
-    assert agreement["clear_face_recall"] >= 0.997  # gate 0.998, see above
+    assert agreement["clear_face_recall"] >= 0.998
     assert agreement["recall"] >= 0.984
     assert agreement["mean_landmark_error_px"] <= 1.0
     assert agreement["faces_added"] <= 0.02 * agreement["reference_faces"]
+    every_stage = report["every_stage"]  # the Edge TPU's graph: guards at the measured level
+    assert every_stage["deployed_drop"]["accuracy_points"] <= 0.2
+    assert every_stage["mtcnn_agreement"]["same_face_used_rate"] >= 0.999
+    assert every_stage["mtcnn_agreement"]["clear_face_recall"] >= 0.997
+    assert every_stage["mtcnn_agreement"]["recall"] >= 0.984
+    assert every_stage["mtcnn_agreement"]["mean_landmark_error_px"] <= 1.0

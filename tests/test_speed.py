@@ -64,7 +64,11 @@ def test_each_stage_runs_the_fastest_variant_unless_one_is_asked_for(models_dir)
 
     probe = probe_stages(models_dir, load_manifest(models_dir), "int8", (480, 640), 20.0, 0.709)
     assert set(probe.probe_ms) == {"pnet", "rnet", "onet"}
-    for stage, times in probe.probe_ms.items():
+    # P-Net stays float on the CPU (the int8 P-Net misses clear faces; runtime/stage_choice.py)
+    assert set(probe.probe_ms["pnet"]) == {"fp32"} and probe.variants["pnet"] == "fp32"
+    assert stages["pnet"] == "fp32"
+    for stage in ("rnet", "onet"):
+        times = probe.probe_ms[stage]
         assert set(times) == {"int8", "fp32"}  # edgetpu is not a CPU candidate
         chosen = probe.variants[stage]
         assert chosen == "int8" or times[chosen] < MARGIN * times["int8"]
@@ -140,3 +144,14 @@ def test_the_lock_refuses_a_tracking_period_below_one_frame():
         with pytest.raises(ValueError, match="full-detect-every"):
             LockConfig(full_detect_every=bad)
     assert LockConfig().full_detect_every == 1  # tracking is opt-in until the NUAA difference is explained
+
+
+def test_the_cpu_default_per_stage_keeps_p_net_float_where_the_folder_has_it():
+    from edgeface.runtime.stage_choice import stage_defaults
+
+    assert stage_defaults({"pnet": ["fp32", "fp16"], "rnet": ["int8", "fp32"], "onet": ["int8"]}, "int8") == \
+        {"pnet": "fp32", "rnet": "int8", "onet": "int8"}
+    # a folder without a float P-Net still runs (its int8 one), rather than none
+    assert stage_defaults({"pnet": [], "rnet": ["int8"], "onet": ["int8"]}, "int8")["pnet"] == "int8"
+    assert stage_defaults({"pnet": ["fp32"], "rnet": ["fp32"], "onet": ["fp32"]}, "fp32") == dict.fromkeys(
+        ("pnet", "rnet", "onet"), "fp32")

@@ -26,11 +26,13 @@ def eval_command(
                                                           "from a converted models folder"),
     models: Path = typer.Option(Path("models"), help="--compare: folder written by `edgeface convert`"),
     variant: str = typer.Option("int8", help="--compare: the converted variant to compare with float"),
+    stage: list[str] = typer.Option([], help="--compare: run one MTCNN stage in another variant, e.g. pnet=fp32 "
+                                            "(the CPU runtime's detector); repeatable"),
 ) -> None:
     """Run detect → align → embed → the 10-fold LFW protocol; write a JSON report and a ROC PNG."""
     import json
 
-    from edgeface.evaluate import run_compare, run_eval
+    from edgeface.evaluate import parse_stages, run_compare, run_eval
     from edgeface.runtime.fileio import atomic_write_json, portable_path
     from edgeface.lfw import locate_lfw
     from edgeface.protocol import plot_roc
@@ -38,7 +40,7 @@ def eval_command(
     root = locate_lfw(lfw_root)
     with quiet_terminal(out.with_suffix(".log")):
         if compare:
-            report, curves = run_compare(root, models, variant, flip=flip)
+            report, curves = run_compare(root, models, variant, flip=flip, stages=parse_stages(stage))
         else:
             report, curves = run_eval(root, embedder, flip=flip, max_pairs_per_fold=max_pairs_per_fold)
     roc = roc or out.with_suffix(".png")
@@ -54,6 +56,8 @@ def eval_command(
     if "deployed_drop" in report:
         typer.echo(f"deployed {variant} drop vs float: {json.dumps(report['deployed_drop'])}")
         typer.echo(f"MTCNN {variant} vs float: {json.dumps(report['mtcnn_agreement'])}")
+    if "every_stage" in report:
+        typer.echo(f"{variant} in every stage: {json.dumps(report['every_stage'])}")
     typer.echo(f"wrote {out} and {roc}")
 
 
