@@ -32,7 +32,8 @@ from edgeface.runtime.manifest import Manifest
 
 STAGES = ("pnet", "rnet", "onet")
 CPU_VARIANTS = ("int8", "fp32", "dynamic", "fp16")  # edgetpu: the same int8 graph with uint8 I/O, for the Coral
-STAGE_CPU_VARIANTS = {"pnet": ("fp32", "fp16", "dynamic"), "rnet": CPU_VARIANTS, "onet": CPU_VARIANTS}  # see the docstring
+# the variants each stage may run on a CPU: P-Net only with float activations (see the docstring)
+STAGE_CPU_VARIANTS = {"pnet": ("fp32", "fp16", "dynamic"), "rnet": CPU_VARIANTS, "onet": CPU_VARIANTS}
 MARGIN = 0.9
 REPEATS = 5
 
