@@ -161,12 +161,13 @@ def parse_stages(options: list[str]) -> dict[str, str]:
     """`--stage pnet=fp32` options as {"pnet": "fp32"}."""
     from edgeface.runtime.errors import UsageError
     from edgeface.runtime.manifest import VARIANTS
+    from edgeface.runtime.stage_choice import STAGES
 
     stages = {}
     for option in options:
         stage, _, variant = option.partition("=")
-        if stage not in ("pnet", "rnet", "onet") or variant not in VARIANTS:
-            raise UsageError(f"--stage {option!r}: expected STAGE=VARIANT, STAGE one of pnet, rnet, onet and "
+        if stage not in STAGES or variant not in VARIANTS:
+            raise UsageError(f"--stage {option!r}: expected STAGE=VARIANT, STAGE one of {', '.join(STAGES)} and "
                              f"VARIANT one of {', '.join(VARIANTS)}")
         stages[stage] = variant
     return stages
@@ -185,6 +186,7 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
     from edgeface.models.facenet import FloatFaceNet
     from edgeface.runtime.cascade import CascadeConfig, Detector
     from edgeface.runtime.manifest import load_manifest
+    from edgeface.runtime.stage_choice import STAGES
     from edgeface.runtime.tflite_facenet import TfliteFaceNet
     from edgeface.runtime.tflite_mtcnn import TfliteMtcnnNets
 
@@ -229,7 +231,7 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
 
     report = {
         "lfw_root": portable_path(root), "models_dir": portable_path(models_dir), "variant": variant,
-        "stages": {**dict.fromkeys(("pnet", "rnet", "onet"), variant), **stages},
+        "stages": {**dict.fromkeys(STAGES, variant), **stages},
         "pairs": len(pairs), "images": len(names), "flip": flip, "results": results, "timing": timings,
         "deployed_drop": drop(f"detector {deployed_label} + embedder {variant}"),
         "mtcnn_agreement": agreement(deployed_label),
