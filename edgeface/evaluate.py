@@ -199,8 +199,9 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
     deployed_label = variant + "".join(f", {stage} {v}" for stage, v in stages.items())
     detectors = {"float": FloatDetector(),
                  deployed_label: Detector(TfliteMtcnnNets(models_dir, variant, manifest, stage_variants=stages), config)}
+    whole = f"{variant} every stage"  # beside a mixed deployed detector, the VARIANT graph of every stage
     if stages:
-        detectors[f"{variant} every stage"] = Detector(TfliteMtcnnNets(models_dir, variant, manifest), config)
+        detectors[whole] = Detector(TfliteMtcnnNets(models_dir, variant, manifest), config)
     facenet = manifest.find("facenet", "fp32")
     # the float reference of an imported (ONNX) FaceNet is its fp32 export; the NNS2's is the Keras model
     float_embedder = (TfliteFaceNet(models_dir, "fp32", manifest) if facenet and facenet.source.startswith("ONNX")
@@ -213,7 +214,7 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
     curves, results = {}, {}
     for det_label, found in detections.items():
         for emb_label, embedder in embedders.items():
-            if det_label == f"{variant} every stage" and emb_label == "float":
+            if det_label == whole and emb_label == "float":
                 continue  # beside the deployed detector, only its own deployed pair is of interest
             embedded = embed_detected(root, names, found.picked, embedder, flip, progress=progress)
             key = f"detector {det_label} + embedder {emb_label}"
@@ -237,6 +238,6 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
         "mtcnn_agreement": agreement(deployed_label),
     }
     if stages:
-        report["every_stage"] = {"deployed_drop": drop(f"detector {variant} every stage + embedder {variant}"),
-                                 "mtcnn_agreement": agreement(f"{variant} every stage")}
+        report["every_stage"] = {"deployed_drop": drop(f"detector {whole} + embedder {variant}"),
+                                 "mtcnn_agreement": agreement(whole)}
     return report, curves

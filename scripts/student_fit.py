@@ -19,15 +19,13 @@ from pathlib import Path
 import numpy as np
 
 
-def student_cosines(student, projection: np.ndarray, teacher, crops: np.ndarray, batch: int = 128) -> np.ndarray:
-    from edgeface.models.facenet import model_input
+def student_cosines(student, projection: np.ndarray, teacher, crops: np.ndarray) -> np.ndarray:
     from edgeface.runtime.embedder import l2_normalize
+    from edgeface.training.train import embed_crops, online_targets
 
-    ours = np.concatenate([student(model_input(crops[i : i + batch]), training=False).numpy()
-                           for i in range(0, len(crops), batch)])
-    target = l2_normalize(l2_normalize(teacher.embed(crops))
-                          + l2_normalize(teacher.embed(np.ascontiguousarray(crops[:, :, ::-1]))))
-    return np.sum(l2_normalize(ours @ projection) * target, axis=1)
+    ours = embed_crops(lambda batch: student(batch, training=False).numpy(), crops, batch=128)
+    target = online_targets(teacher, crops, mirror_fused=True)  # what --mirror-fused-targets trains toward
+    return np.sum(l2_normalize(ours @ projection) * l2_normalize(target), axis=1)
 
 
 def main() -> None:
@@ -40,11 +38,11 @@ def main() -> None:
 
     from edgeface.embedders import load_embedder
     from edgeface.models.facenet import build_nns2
+    from edgeface.training.train import checkpoint_projection
 
     student = build_nns2()
     student.load_weights(str(args.run / "student.weights.h5"))
-    with np.load(args.run / "checkpoint.npz", allow_pickle=False) as state:
-        projection = state[f"var_{len(student.trainable_variables)}"]  # the teacher projection follows the student
+    projection = checkpoint_projection(args.run / "checkpoint.npz", student)
     teacher = load_embedder("mobilefacenet")
     rng = np.random.default_rng(0)
     sources = [(path.stem, np.load(path, allow_pickle=False)["images"]) for path in args.sets]

@@ -246,6 +246,14 @@ def _best_dev_accuracy(vectors: np.ndarray, dev: dict[str, np.ndarray]) -> float
     return float(np.max(accuracies))
 
 
+def checkpoint_projection(path: Path, student) -> np.ndarray:
+    """The teacher projection in a run's checkpoint.npz: saved right after the student's trainable variables."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such checkpoint to take the teacher projection from")
+    with np.load(path, allow_pickle=False) as state:
+        return state[f"var_{len(student.trainable_variables)}"]
+
+
 class Trainer:
     def __init__(self, config: TrainConfig) -> None:
         import tensorflow as tf
@@ -337,10 +345,7 @@ class Trainer:
 
         A warm start otherwise re-learns the projection from random over its first few hundred steps, while
         the student's gradients pass through it."""
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such checkpoint to take the teacher projection from")
-        with np.load(path, allow_pickle=False) as state:
-            kernel = state[f"var_{len(self.student.trainable_variables)}"]
+        kernel = checkpoint_projection(path, self.student)
         if kernel.shape != tuple(self.projection.kernel.shape):
             raise UsageError(f"{path}: its projection is {kernel.shape}, this run's {tuple(self.projection.kernel.shape)}")
         return kernel
