@@ -191,3 +191,7 @@ class TfliteModel:
     def __call__(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         values = run(self.interpreter, batch, details=self.details)
         return {meaning: values[k] for meaning, k in self.positions.items()}
+
+    def output_scale(self, meaning: str) -> float:
+        """One quantization step of an output (what int8 differences are counted in); 0.0 for a float output."""
+        return float(self.details[1][self.positions[meaning]].get("quantization", (0.0, 0))[0])

@@ -102,7 +102,7 @@ def dump(args) -> None:
             crops = np.stack([pipeline.embedder.align(img, f) for img, f in zip(images, chosen) if f is not None])
         out[f"{variant}_embeddings"] = pipeline.embedder.embed(crops)
         raw = pipeline.embedder.model  # the output before L2 normalisation, in quantization steps for int8
-        scale = raw.outputs["embedding"].get("quantization", (0.0, 0))[0] or 1.0
+        scale = raw.output_scale("embedding") or 1.0
         out[f"{variant}_raw_steps"] = np.concatenate(
             [raw(x[None])["embedding"] for x in embedder_input(crops, pipeline.embedder.input_size)]) / scale
     out["crops"] = crops
