@@ -15,8 +15,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
 from edgeface.door_scenario import replay
 from edgeface.household import upper_bound
 from edgeface.pad import LIVE, PadFrame, load_frames
