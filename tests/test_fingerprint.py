@@ -1,5 +1,5 @@
 """scripts/runtime_fingerprint.py, the arm64 check's comparison (scripts/arm64_check.sh runs it on both machines):
-a replay on the same machine agrees, and one int8 step of difference is caught."""
+a replay on the same machine agrees, and a changed int8 embedding value is caught."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def fingerprint(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=600)
 
 
-def test_a_replay_agrees_and_one_int8_step_is_caught(models_dir, lfw_root, tmp_path):
+def test_a_replay_agrees_and_a_changed_int8_embedding_is_caught(models_dir, lfw_root, tmp_path):
     first, replay, changed = tmp_path / "first.npz", tmp_path / "replay.npz", tmp_path / "changed.npz"
     common = ["--models", str(models_dir), "--lfw", str(lfw_root), "--images", "2"]
     for out, extra in ((first, []), (replay, ["--crops", str(first)])):
