@@ -254,6 +254,32 @@ def checkpoint_projection(path: Path, student) -> np.ndarray:
         return state[f"var_{len(student.trainable_variables)}"]
 
 
+class BestWeights:
+    """The run's best development scores and the `NAME.weights.h5` files that hold them, kept in best.json.
+
+    A resumed run compares against the run's best so far: starting again from nothing let the first dev check
+    after a resume overwrite a better file from before the stop."""
+
+    def __init__(self, out: Path, resumed: bool) -> None:
+        self.out = out
+        self.path = out / "best.json"
+        self.scores: dict[str, list[float]] = {}
+        if resumed and self.path.is_file():
+            self.scores = json.loads(self.path.read_text())
+
+    def offer(self, name: str, score: list[float], save) -> bool:
+        """Keep these weights as NAME if `score` (compared in order) is at least the best so far; `save(path)`."""
+        if name in self.scores and score < self.scores[name]:
+            return False
+        save(self.out / f"{name}.weights.h5")
+        self.scores[name] = score
+        atomic_write_json(self.path, self.scores)
+        return True
+
+    def score(self, name: str) -> float:
+        return self.scores[name][0] if name in self.scores else -1.0
+
+
 class Trainer:
     def __init__(self, config: TrainConfig) -> None:
         import tensorflow as tf
@@ -354,6 +380,8 @@ class Trainer:
     def save_checkpoint(self) -> None:
         state = {f"opt_{i}": v.numpy() for i, v in enumerate(self.optimizer.variables)}
         state.update({f"var_{i}": v.numpy() for i, v in enumerate(self.variables)})
+        # batch-norm moving statistics: not trained, but what the student computes with at evaluation
+        state.update({f"stat_{i}": v.numpy() for i, v in enumerate(self.student.non_trainable_variables)})
         state["class_weights"] = self.class_weights.numpy()
         state["step"] = np.asarray(self.step)
         state["rng"] = np.frombuffer(json.dumps(self.rng.bit_generator.state).encode(), np.uint8)
@@ -361,7 +389,15 @@ class Trainer:
         self.export_weights(self.out / "student.weights.h5")
 
     def load_checkpoint(self) -> None:
+        """Restore the run exactly: optimiser, trained variables, batch-norm statistics, step and batch order."""
         with np.load(self.out / "checkpoint.npz", allow_pickle=False) as state:
+            statistics = self.student.non_trainable_variables
+            if "stat_0" in state:
+                for i, v in enumerate(statistics):
+                    v.assign(state[f"stat_{i}"])
+            elif statistics:
+                # an older checkpoint without them: student.weights.h5 was written with it, at the same step
+                self.student.load_weights(str(self.out / "student.weights.h5"))
             for i, v in enumerate(self.optimizer.variables):
                 v.assign(state[f"opt_{i}"])
             for i, v in enumerate(self.variables):
@@ -381,8 +417,10 @@ class Trainer:
 
         from edgeface.lfw import locate_lfw
 
-        if resume and (self.out / "checkpoint.npz").is_file():
+        resumed = resume and (self.out / "checkpoint.npz").is_file()
+        if resumed:
             self.load_checkpoint()
+        best = BestWeights(self.out, resumed)
         atomic_write_json(self.out / "config.json", asdict(self.config))
         atomic_write_text(self.out / "removed_duplicates.txt", f"{self.data.removed_duplicates}\n")
         dev = lfw_dev_set(locate_lfw(self.config.lfw_root), self.out / "lfw_dev_crops.npz")
@@ -396,8 +434,9 @@ class Trainer:
         last_checkpoint, window_start, window_images = time.time(), time.time(), 0
         sums: dict[str, float] = {}
         bar = tqdm(total=self.total_steps, initial=self.step, desc="train", disable=not progress, mininterval=10)
-        best = best_no_flip = -1.0
-        best_tail = (-1.0, -1.0)
+        if resumed:
+            with open(log_path, "a") as log:  # steps after the checkpoint are logged again from here
+                log.write(json.dumps({"step": self.step, "resumed": True}) + "\n")
         while self.step < self.total_steps:
             index = np.sort(next(batches))
             images, teacher, labels = self.batch(index)
@@ -418,18 +457,12 @@ class Trainer:
                 record = record or {"step": self.step}
                 accuracy = dev_accuracies(lambda x: self._embed(x).numpy(), dev)
                 record["lfw_dev_accuracy"], record["lfw_dev_accuracy_no_flip"] = accuracy["flip"], accuracy["no_flip"]
-                if record["lfw_dev_accuracy"] >= best:
-                    best = record["lfw_dev_accuracy"]
-                    self.export_weights(self.out / "best.weights.h5")
-                if record["lfw_dev_accuracy_no_flip"] >= best_no_flip:
-                    best_no_flip = record["lfw_dev_accuracy_no_flip"]
-                    self.export_weights(self.out / "best_no_flip.weights.h5")
+                best.offer("best", [record["lfw_dev_accuracy"]], self.export_weights)
+                best.offer("best_no_flip", [record["lfw_dev_accuracy_no_flip"]], self.export_weights)
                 if tail_set is not None:
                     tail = tail_report(embed_crops(lambda x: self._embed(x).numpy(), tail_set["crops"]), tail_set)
                     record["dev_tail"] = {k: v for k, v in tail.items() if k.startswith("tar@")}
-                    if (tail["tar@0.0001"], tail["tar@1e-05"]) >= best_tail:
-                        best_tail = (tail["tar@0.0001"], tail["tar@1e-05"])
-                        self.export_weights(self.out / "best_tail.weights.h5")
+                    best.offer("best_tail", [tail["tar@0.0001"], tail["tar@1e-05"]], self.export_weights)
             if record:
                 with open(log_path, "a") as log:
                     log.write(json.dumps(record) + "\n")
@@ -439,4 +472,5 @@ class Trainer:
                 last_checkpoint = time.time()
         bar.close()
         atomic_write_text(self.out / "DONE", f"{self.step}\n")
-        return {"steps": self.step, "best_lfw_dev_accuracy": best, "best_lfw_dev_accuracy_no_flip": best_no_flip}
+        return {"steps": self.step, "best_lfw_dev_accuracy": best.score("best"),
+                "best_lfw_dev_accuracy_no_flip": best.score("best_no_flip")}
