@@ -41,7 +41,7 @@ def open_float_reference(embedder: str = "nns2", cascade: CascadeConfig | None =
     require_toolchain()
     from edgeface.detector import FloatDetector
     from edgeface.embedders import load_embedder
-    from edgeface.weights import model_id, shipped_point
+    from edgeface.weights import shipped_point, weights_id
 
     from edgeface.models.minifasnet import KerasMiniFasNets
     from edgeface.runtime.liveness import LivenessCheck
@@ -51,5 +51,5 @@ def open_float_reference(embedder: str = "nns2", cascade: CascadeConfig | None =
         live = shipped_point("minifasnet")
         check = LivenessCheck(KerasMiniFasNets(), live.get("live_threshold"), live.get("source", ""))
     return FacePipeline(detector=FloatDetector(cascade), embedder=load_embedder(embedder),
-                        operating_point=OperatingPoint.from_record(shipped_point(embedder), model_id(embedder)),
+                        operating_point=OperatingPoint.from_record(shipped_point(embedder), weights_id(embedder)),
                         liveness=check, description={"models": "float reference", "embedder": embedder})

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from edgeface.runtime.errors import EdgefaceError
-from edgeface.runtime.operating_point import DOOR_POLICY, WEIGHTS_SHA256
+from edgeface.runtime.operating_point import DOOR_POLICY, MIRROR_FUSION, WEIGHTS_SHA256
 
 MANIFEST_NAME = "manifest.json"
 MAX_MANIFEST_BYTES = 4 * 2**20  # a default conversion's manifest is about 80 KB; a larger file is refused unread
@@ -141,7 +141,8 @@ def checked_operating_point(point: dict, label: str = MANIFEST_NAME) -> dict:
     Anyone who can write the models folder can edit manifest.json (the sha256 checks cover the model files, not
     the thresholds): a threshold of 2.0 would let every stranger in, silently. So every threshold must lie in
     (0, 2), and when the point names the shipped NNS2 weights (`weights_sha256`), its thresholds must be the
-    ones shipped with those weights in the installed package (edgeface/weights/operating_points.json)."""
+    ones shipped with those weights in the installed package (edgeface/weights/operating_points.json), and so
+    must its mirror fusion: the thresholds hold for one kind of embedding only."""
     thresholds = {k: v for k, v in point.items() if k.startswith("euclidean_threshold")}
     for key, value in thresholds.items():
         if not isinstance(value, (int, float)) or not 0.0 < float(value) < 2.0:
@@ -161,8 +162,13 @@ def checked_operating_point(point: dict, label: str = MANIFEST_NAME) -> dict:
             edited = {k: v for k, v in thresholds.items() if shipped.get(k) != v}
             if DOOR_POLICY not in point and DOOR_POLICY in shipped:
                 raise ManifestError(f"{label}: written by an older edgeface convert (no door policy); convert again")
+            if MIRROR_FUSION not in point and MIRROR_FUSION in shipped:
+                raise ManifestError(f"{label}: written by an older edgeface convert (its thresholds are for "
+                                    "single embeddings, these weights ship with mirror fusion); convert again")
             if point.get(DOOR_POLICY) != shipped.get(DOOR_POLICY):
                 edited[DOOR_POLICY] = "(edited)"
+            if point.get(MIRROR_FUSION) != shipped.get(MIRROR_FUSION):
+                edited[MIRROR_FUSION] = point.get(MIRROR_FUSION)
             if edited:
                 raise ManifestError(f"{label}: operating point {edited} differs from the one shipped with these "
                                     f"weights ({ {k: shipped.get(k) for k in edited} }); the manifest was edited — "

@@ -15,6 +15,7 @@ THRESHOLD_ACCURACY = "euclidean_threshold_accuracy"  # best 10-fold accuracy on 
 THRESHOLD_FAR_1E3 = "euclidean_threshold_far_1e-3"  # false accepts of LFW pairs at 1e-3
 WEIGHTS_SHA256 = "weights_sha256"  # the float weights the thresholds belong to: the gallery's model id
 DOOR_POLICY = "door_policy"  # the lock's threshold per security target and household size
+MIRROR_FUSION = "mirror_fusion"  # true: a face's embedding is that of the face plus its mirror image (see below)
 
 
 @dataclass(frozen=True)
@@ -23,18 +24,26 @@ class OperatingPoint:
 
     threshold_accuracy: float | None = None
     threshold_far_1e3: float | None = None
-    model_id: str = ""  # which trained weights made the embeddings (a gallery is only valid for these)
+    weights_id: str = ""  # which trained weights made the embeddings
     door_policy: dict = field(default_factory=dict)
+    mirror_fusion: bool = False  # embed the face and its mirror image and add them: the thresholds assume it
+
+    @property
+    def model_id(self) -> str:
+        """What a gallery's embeddings must have been made by: the weights, and whether mirror images were fused
+        (fused and single embeddings of one face differ, and the thresholds were measured for one kind)."""
+        return f"{self.weights_id}+mirror" if self.mirror_fusion and self.weights_id else self.weights_id
 
     @classmethod
-    def from_record(cls, record: dict, model_id: str = "") -> "OperatingPoint":
-        """From a manifest's or operating_points.json's record; `model_id` where it names no weights."""
+    def from_record(cls, record: dict, weights_id: str = "") -> "OperatingPoint":
+        """From a manifest's or operating_points.json's record; `weights_id` where it names no weights."""
 
         def number(key: str) -> float | None:
             return float(record[key]) if record.get(key) is not None else None
 
         return cls(threshold_accuracy=number(THRESHOLD_ACCURACY), threshold_far_1e3=number(THRESHOLD_FAR_1E3),
-                   model_id=str(record.get(WEIGHTS_SHA256) or model_id), door_policy=dict(record.get(DOOR_POLICY, {})))
+                   weights_id=str(record.get(WEIGHTS_SHA256) or weights_id),
+                   door_policy=dict(record.get(DOOR_POLICY, {})), mirror_fusion=record.get(MIRROR_FUSION) is True)
 
     def threshold(self, given: float | None = None, strict: bool = False) -> float:
         """`given`, else the recorded one: FAR = 1e-3 when `strict` (best accuracy where that is missing), best

@@ -1,7 +1,10 @@
 """Record an embedder's LFW operating point from an `edgeface eval` report into edgeface/weights.
 
-Usage: python scripts/record_operating_point.py reports/eval_<name>.json <name>
+Usage: python scripts/record_operating_point.py reports/eval_<name>.json <name> [--mirror-fusion]
 Writes edgeface/weights/operating_points.json (atomically) and refreshes its line in SHA256SUMS.
+--mirror-fusion: the embedder runs with mirror fusion (runtime/operating_point.py): the thresholds come from the
+report's "<name> + flip" result. A door policy recorded for the other kind of embedding is dropped; calibrate it
+again (`edgeface lock calibrate`, scripts/record_door_policy.py).
 """
 
 from __future__ import annotations
@@ -25,23 +28,33 @@ def update_sums(name: str) -> None:
     atomic_write_text(sums_path, "\n".join(sorted(lines, key=lambda l: l.split()[1])) + "\n")
 
 
-def main(report_path: str, name: str) -> None:
+def main(report_path: str, name: str, mirror_fusion: bool = False) -> None:
     report = json.loads(Path(report_path).read_text())
-    result = report["results"][name]
+    result = report["results"][f"{name} + flip" if mirror_fusion else name]
     path = WEIGHTS_DIR / "operating_points.json"
     points = json.loads(path.read_text()) if path.is_file() else {}
-    kept = {k: v for k, v in points.get(name, {}).items() if k == "door_policy"}  # scripts/record_door_policy.py
+    previous = points.get(name, {})
+    kept = {}  # the door policy (scripts/record_door_policy.py), while it was measured on this kind of embedding
+    if "door_policy" in previous and previous.get("mirror_fusion", False) == mirror_fusion:
+        kept["door_policy"] = previous["door_policy"]
+    elif "door_policy" in previous:
+        print("door policy dropped: it was calibrated on the other kind of embedding; run `edgeface lock calibrate` "
+              "and scripts/record_door_policy.py", file=sys.stderr)
     points[name] = {**kept,
         "euclidean_threshold_accuracy": round(result["euclidean_threshold_accuracy"], 4),
         "euclidean_threshold_far_1e-3": round(result["euclidean_threshold_val"], 4),
         "lfw_accuracy": round(result["accuracy_mean"], 5),
         "lfw_val_at_far_1e-3": round(result["val"], 5),
-        "source": f"edgeface eval --embedder {report['embedder']} ({report['pairs']} LFW pairs, no flip)",
+        "source": f"edgeface eval --embedder {report['embedder']} ({report['pairs']} LFW pairs, "
+                  f"{'face + mirror image' if mirror_fusion else 'no flip'})",
     }
+    if mirror_fusion:
+        points[name]["mirror_fusion"] = True
     atomic_write_json(path, points)
     update_sums("operating_points.json")
     print(json.dumps(points[name]))
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    args = [a for a in sys.argv[1:] if a != "--mirror-fusion"]
+    main(*args, mirror_fusion="--mirror-fusion" in sys.argv[1:])

@@ -74,6 +74,6 @@ def shipped_point(name: str) -> dict:
     return point
 
 
-def model_id(name: str) -> str:
-    """The id of embeddings made by the shipped embedder `name`: its weights' sha256 (the name if none ship)."""
+def weights_id(name: str) -> str:
+    """The id of the shipped embedder `name`'s weights: their sha256 (the name if none ship)."""
     return recorded_sums().get(WEIGHTS_FILES.get(name, ""), name)
