@@ -2,7 +2,9 @@
 FAR 1e-3 / 1e-4 / 1e-5 among LFW's View-1 images, float student, no flip. Training logs the same numbers with
 `edgeface train run --dev-tail`.
 
-    python scripts/dev_tail.py CACHE.npz WEIGHTS.h5 [WEIGHTS.h5 ...]
+    python scripts/dev_tail.py CACHE.npz WEIGHTS.h5 [WEIGHTS.h5 ...] [--mirror-fusion]
+
+--mirror-fusion also reports each face embedded with its mirror image (the operating point's mirror fusion).
 
 CACHE.npz keeps the aligned crops (float MTCNN, central face) between calls; keep it outside the repo.
 """
@@ -13,16 +15,24 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 
-def main(cache: str, *weights: str) -> None:
+
+def main(cache: str, *weights: str, mirror_fusion: bool = False) -> None:
     from edgeface.lfw import locate_lfw
     from edgeface.models.facenet import FloatFaceNet
+    from edgeface.runtime.embedder import l2_normalize
     from edgeface.training.dev_tail import dev_tail_set, tail_report
 
     data = dev_tail_set(locate_lfw(), Path(cache))
     for path in weights:
-        print(json.dumps({"weights": path, **tail_report(FloatFaceNet(weights=Path(path)).embed(data["crops"]), data)}))
+        net = FloatFaceNet(weights=Path(path))
+        single = net.embed(data["crops"])
+        print(json.dumps({"weights": path, **tail_report(single, data)}), flush=True)
+        if mirror_fusion:
+            fused = l2_normalize(single + net.embed(np.ascontiguousarray(data["crops"][:, :, ::-1])))
+            print(json.dumps({"weights": path, "mirror_fusion": True, **tail_report(fused, data)}), flush=True)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    main(*[a for a in sys.argv[1:] if a != "--mirror-fusion"], mirror_fusion="--mirror-fusion" in sys.argv[1:])
