@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgeface.household import HouseholdConfig, simulate, upper_bound
+from edgeface.household import HouseholdConfig, simulate, simulate_visits, upper_bound
 from edgeface.runtime.lock import LockConfig
 from vectors import clustered
 
@@ -20,6 +20,17 @@ def test_sweep_ends_behave_and_rates_are_monotone():
     assert rows[-1]["far_per_visit"] == 1.0 and rows[-1]["frr_per_visit"] == 0.0  # everyone matches someone
     assert [r["far_per_visit"] for r in rows] == sorted(r["far_per_visit"] for r in rows)
     assert rows[1]["frr_per_visit"] < 0.5 and rows[1]["far_per_visit"] == 0.0  # clusters: residents pass, strangers not
+    visitors = {v.visitor for v in simulate_visits(vectors, labels, config) if not v.resident}  # same seed, same visits
+    assert rows[0]["stranger_people_let_in"] == 0 and rows[-1]["stranger_people_let_in"] == len(visitors) > 30
+
+
+def test_one_lookalike_stranger_counts_as_one_person_however_often_let_in():
+    vectors, labels = clustered(people=30, per_person=12, spread=0.3, seed=5)
+    vectors[labels == 29] = vectors[labels == 28] + 0.01 * vectors[labels == 29]  # person 29 looks like 28
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    config = HouseholdConfig(households=40, residents=3, stranger_visits_per_household=60)
+    (row,) = simulate(vectors, labels, config, LockConfig(), thresholds=np.array([0.6]))["sweep"]
+    assert row["stranger_visits_let_in"] > 1 and row["stranger_people_let_in"] in (1, 2)  # 28 and 29 let in by the other
 
 
 def test_upper_bound_is_clopper_pearson():
