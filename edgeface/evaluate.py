@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeface import lfw, protocol
-from edgeface.runtime.embedder import FaceEmbedder, l2_normalize
+from edgeface.runtime.embedder import FaceEmbedder, fuse_mirror, mirror_images
 from edgeface.runtime.cascade import pick_face
 from edgeface.runtime.fileio import portable_path
 from edgeface.runtime.images import ImageError, read_rgb
@@ -30,7 +30,7 @@ class EmbeddedImages:
 
     def vectors(self, flip: bool) -> np.ndarray:
         if flip and self.flipped is not None:
-            return l2_normalize(self.plain + self.flipped)
+            return fuse_mirror(self.plain, self.flipped)
         return self.plain
 
 
@@ -80,7 +80,7 @@ def embed_detected(root: Path, names: list[str], faces: list, embedder: FaceEmbe
         start = time.perf_counter()
         plain[rows] = embedder.embed(crops)
         if flipped is not None:
-            flipped[rows] = embedder.embed(np.ascontiguousarray(crops[:, :, ::-1]))
+            flipped[rows] = embedder.embed(mirror_images(crops))
         result.embed_seconds += time.perf_counter() - start
         pending.clear()
 

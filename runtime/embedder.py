@@ -30,3 +30,13 @@ class FaceEmbedder(Protocol):
 def l2_normalize(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, np.float32)
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def mirror_images(crops: np.ndarray) -> np.ndarray:
+    """(N, S, S, 3) crops flipped left to right (contiguous, as interpreters want their inputs)."""
+    return np.ascontiguousarray(crops[:, :, ::-1])
+
+
+def fuse_mirror(plain: np.ndarray, mirrored: np.ndarray) -> np.ndarray:
+    """Mirror fusion: the unit sum of a face's embedding and its mirror image's (rows paired)."""
+    return l2_normalize(plain + mirrored)

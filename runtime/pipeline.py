@@ -16,7 +16,7 @@ import numpy as np
 
 from edgeface.runtime import geometry
 from edgeface.runtime.cascade import CascadeConfig, Detector, Face, detect_one
-from edgeface.runtime.embedder import FaceEmbedder, l2_normalize
+from edgeface.runtime.embedder import FaceEmbedder, fuse_mirror, mirror_images
 from edgeface.runtime.images import ImageError
 from edgeface.runtime.liveness import LivenessCheck
 from edgeface.runtime.operating_point import OperatingPoint
@@ -76,8 +76,8 @@ class FacePipeline:
             return np.zeros((0, self.embedder.dim), np.float32)
         if not self.operating_point.mirror_fusion:
             return self.embedder.embed(crops)
-        both = self.embedder.embed(np.concatenate([crops, crops[:, :, ::-1]]))
-        return l2_normalize(both[: len(crops)] + both[len(crops):])
+        both = self.embedder.embed(np.concatenate([crops, mirror_images(crops)]))
+        return fuse_mirror(both[: len(crops)], both[len(crops):])
 
     def embed_faces(self, image: np.ndarray, faces: list[Face]) -> np.ndarray:
         """L2-normalised embeddings of the given faces of one image, (N, dim)."""

@@ -15,13 +15,11 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 
 def main(cache: str, *weights: str, mirror_fusion: bool = False) -> None:
     from edgeface.lfw import locate_lfw
     from edgeface.models.facenet import FloatFaceNet
-    from edgeface.runtime.embedder import l2_normalize
+    from edgeface.runtime.embedder import fuse_mirror, mirror_images
     from edgeface.training.dev_tail import dev_tail_set, tail_report
 
     data = dev_tail_set(locate_lfw(), Path(cache))
@@ -30,7 +28,7 @@ def main(cache: str, *weights: str, mirror_fusion: bool = False) -> None:
         single = net.embed(data["crops"])
         print(json.dumps({"weights": path, **tail_report(single, data)}), flush=True)
         if mirror_fusion:
-            fused = l2_normalize(single + net.embed(np.ascontiguousarray(data["crops"][:, :, ::-1])))
+            fused = fuse_mirror(single, net.embed(mirror_images(data["crops"])))
             print(json.dumps({"weights": path, "mirror_fusion": True, **tail_report(fused, data)}), flush=True)
 
 

@@ -29,7 +29,7 @@ def main() -> None:
 
     from edgeface.facesets import embed_images, labelled_images
     from edgeface.pipelines import open_pipeline
-    from edgeface.runtime.embedder import l2_normalize
+    from edgeface.runtime.embedder import fuse_mirror, mirror_images
     from edgeface.runtime.fileio import atomic_save_npz
 
     pipeline = open_pipeline(args.models, num_threads=args.threads)
@@ -44,10 +44,10 @@ def main() -> None:
             no_face.append(relative)
             reasons.append(error)
             continue
-        mirror = pipeline.embedder.embed(np.ascontiguousarray(faces[0].crop[None, :, ::-1]))[0]
+        mirror = pipeline.embedder.embed(mirror_images(faces[0].crop[None]))
         paths.append(relative)
         single.append(faces[0].vector)
-        fused.append(l2_normalize((faces[0].vector + mirror)[None])[0])
+        fused.append(fuse_mirror(faces[0].vector[None], mirror)[0])
     common = dict(labels=np.array([label_of[args.folder / p] for p in paths], np.int32),
                   label_strings=np.array(people, dtype=str), image_paths=np.array(paths, dtype=str),
                   no_face=np.array(no_face, dtype=str), no_face_reasons=np.array(reasons, dtype=str))
