@@ -20,6 +20,14 @@ def partial_path(out: Path) -> Path:
     return out.with_name(out.name.removesuffix(".npz") + ".partial.npz")
 
 
+def save_export(target: Path, vectors: np.ndarray, paths: list[str], labels: list[int], people: list[str],
+                no_face: list[str], reasons: list[str]) -> None:
+    """Write OUT.npz in the layout above (atomically): what eval-allpairs, lock calibrate and cluster read."""
+    atomic_save_npz(target, embeddings=vectors, labels=np.array(labels, np.int32),
+                    label_strings=np.array(people, dtype=str), image_paths=np.array(paths, dtype=str),
+                    no_face=np.array(no_face, dtype=str), no_face_reasons=np.array(reasons, dtype=str))
+
+
 def export_embeddings(folder: Path, out: Path, pipeline: FacePipeline, save_every: int = 200,
                       progress: bool = True) -> dict:
     images = labelled_images(folder)
@@ -35,11 +43,8 @@ def export_embeddings(folder: Path, out: Path, pipeline: FacePipeline, save_ever
     todo = [path for path, _ in images if str(path.relative_to(folder)) not in done]
 
     def save(target: Path) -> None:
-        vectors = np.asarray(state["vectors"], np.float32).reshape(-1, pipeline.embedder.dim)
-        atomic_save_npz(target, embeddings=vectors,
-                        labels=np.array([label_of[p] for p in state["paths"]], np.int32),
-                        label_strings=np.array(people, dtype=str), image_paths=np.array(state["paths"], dtype=str),
-                        no_face=np.array(state["no_face"], dtype=str), no_face_reasons=np.array(state["reasons"], dtype=str))
+        save_export(target, np.asarray(state["vectors"], np.float32).reshape(-1, pipeline.embedder.dim),
+                    state["paths"], [label_of[p] for p in state["paths"]], people, state["no_face"], state["reasons"])
 
     for count, (path, faces, error) in enumerate(embed_images(todo, pipeline, "central", progress), 1):
         relative = str(path.relative_to(folder))

@@ -115,9 +115,8 @@ def sweep(visits: list[Visit], thresholds: np.ndarray, lock: LockConfig, interva
     rows = []
     for threshold in thresholds:
         # a visit with fewer than k frames under the threshold cannot reach k votes: the tracker runs on the rest
-        let_in_visitors = [strangers[i].visitor for i in np.flatnonzero(np.sum(stranger_distances < threshold, axis=1)
-                                                                          >= lock.k)
-                           if opens(strangers[i], threshold, lock, interval_s)]
+        candidates = np.flatnonzero(np.sum(stranger_distances < threshold, axis=1) >= lock.k)
+        let_in_visitors = [strangers[i].visitor for i in candidates if opens(strangers[i], threshold, lock, interval_s)]
         let_in = len(let_in_visitors)
         admitted = sum(opens(residents[i], threshold, lock, interval_s)
                        for i in np.flatnonzero(np.sum(resident_distances < threshold, axis=1) >= lock.k))

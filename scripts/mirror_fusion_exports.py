@@ -27,10 +27,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 
+    from edgeface.export_embeddings import save_export
     from edgeface.facesets import embed_images, labelled_images
     from edgeface.pipelines import open_pipeline
     from edgeface.runtime.embedder import fuse_mirror, mirror_images
-    from edgeface.runtime.fileio import atomic_save_npz
 
     pipeline = open_pipeline(args.models, num_threads=args.threads)
     pipeline = replace(pipeline, operating_point=replace(pipeline.operating_point, mirror_fusion=False))
@@ -48,11 +48,10 @@ def main() -> None:
         paths.append(relative)
         single.append(faces[0].vector)
         fused.append(fuse_mirror(faces[0].vector[None], mirror)[0])
-    common = dict(labels=np.array([label_of[args.folder / p] for p in paths], np.int32),
-                  label_strings=np.array(people, dtype=str), image_paths=np.array(paths, dtype=str),
-                  no_face=np.array(no_face, dtype=str), no_face_reasons=np.array(reasons, dtype=str))
-    atomic_save_npz(args.single, embeddings=np.asarray(single, np.float32), **common)
-    atomic_save_npz(args.fused, embeddings=np.asarray(fused, np.float32), **common)
+    labels = [label_of[args.folder / p] for p in paths]
+    for target, vectors in ((args.single, single), (args.fused, fused)):
+        save_export(target, np.asarray(vectors, np.float32).reshape(-1, pipeline.embedder.dim), paths, labels, people,
+                    no_face, reasons)
     print(json.dumps({"images": len(images), "embedded": len(paths), "no_face": len(no_face),
                       "models": str(args.models), "variant": pipeline.description.get("variant")}))
 

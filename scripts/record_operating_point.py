@@ -18,6 +18,7 @@ try:  # an installed edgeface (editable or not); else this checkout's sources
 except ImportError:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from edgeface.runtime.fileio import atomic_write_json, atomic_write_text  # noqa: E402
+from edgeface.runtime.operating_point import DOOR_POLICY, MIRROR_FUSION  # noqa: E402
 from edgeface.weights import WEIGHTS_DIR, sha256_file  # noqa: E402
 
 
@@ -35,9 +36,9 @@ def main(report_path: str, name: str, mirror_fusion: bool = False) -> None:
     points = json.loads(path.read_text()) if path.is_file() else {}
     previous = points.get(name, {})
     kept = {}  # the door policy (scripts/record_door_policy.py), while it was measured on this kind of embedding
-    if "door_policy" in previous and previous.get("mirror_fusion", False) == mirror_fusion:
-        kept["door_policy"] = previous["door_policy"]
-    elif "door_policy" in previous:
+    if DOOR_POLICY in previous and previous.get(MIRROR_FUSION, False) == mirror_fusion:
+        kept[DOOR_POLICY] = previous[DOOR_POLICY]
+    elif DOOR_POLICY in previous:
         print("door policy dropped: it was calibrated on the other kind of embedding; run `edgeface lock calibrate` "
               "and scripts/record_door_policy.py", file=sys.stderr)
     points[name] = {**kept,
@@ -49,7 +50,7 @@ def main(report_path: str, name: str, mirror_fusion: bool = False) -> None:
                   f"{'face + mirror image' if mirror_fusion else 'no flip'})",
     }
     if mirror_fusion:
-        points[name]["mirror_fusion"] = True
+        points[name][MIRROR_FUSION] = True
     atomic_write_json(path, points)
     update_sums("operating_points.json")
     print(json.dumps(points[name]))
