@@ -4,7 +4,9 @@
 # converter's manifest use, and rewrite the model card from those measurements.
 # Usage: scripts/ship_nns2.sh [--mirror-fusion] WEIGHTS.h5 RUN_DIR [RUN_DIR ...]
 #   RUN_DIRs: the training run(s) that made the weights, oldest first (a warm-started run after the run it
-#   started from); their config.json and log.jsonl go into the model card.
+#   started from); their config.json and log.jsonl go into the model card. Put `--after-card CARD.json` first
+#   where the first run warm-started from shipped weights whose run folders are gone: that card's stages lead
+#   the chain (e.g. --after-card edgeface/weights/nns2_facenet.json, read before it is rewritten).
 #   --mirror-fusion: the lock embeds each face with its mirror image (docs/TRAINING.md); the thresholds are
 #   recorded for that, and the door policy must then be calibrated again (README, "How safe is the door").
 set -euo pipefail

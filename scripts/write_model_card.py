@@ -1,9 +1,13 @@
 """Write the NNS2 FaceNet model card (edgeface/weights/nns2_facenet.json) from measured facts.
 
-Usage: python scripts/write_model_card.py RUN_DIR [RUN_DIR ...] reports/eval_nns2.json
+Usage: python scripts/write_model_card.py [--after-card CARD.json] RUN_DIR [RUN_DIR ...] reports/eval_nns2.json
 Parameters and MACs are counted from the model, LFW numbers are read from the `edgeface eval` report, the
 training facts from the run folders (config.json, log.jsonl; several when each run warm-started from the one
 before, oldest first), the float time per face measured here.
+
+--after-card: the run folders continue the chain of an earlier card's weights (their first run warm-started
+from them); that card's stages come first. Why: run folders are training-machine scratch and can be gone by
+the time a later run ships, while the shipped card keeps what each of its stages was.
 """
 
 from __future__ import annotations
@@ -58,12 +62,41 @@ def run_stage(run: Path) -> tuple[dict, list[dict]]:
     config["steps"] = log[-1]["step"] if log else None
     config["last_lfw_dev_accuracy"] = next((r["lfw_dev_accuracy"] for r in reversed(log) if "lfw_dev_accuracy" in r),
                                            None)
+    removed = run / "removed_duplicates.txt"
+    if removed.is_file():
+        config["lfw_near_duplicates_removed"] = int(removed.read_text().strip())
     return config, log
+
+
+# aligned set file (docs/TRAINING.md) -> what it is and where it is from
+TRAINING_SETS = {
+    "celeba_test.npz": "CelebA test-split crops (GitHub Trung-Jeager-2019/validation)",
+    "celeba_10k.npz": "CelebA aligned first 10k (GitHub karthikSingireddy/cs389-hw4, celebA/)",
+    "utkface.npz": "UTKFace aligned & cropped (GitHub mattans/AgeProgression, data/UTKFace/unlabeled/)",
+    "fairface.npz": "FairFace, padding 0.25 (Karkkainen & Joo, WACV 2021; GitHub sumanvithaeadala/EthnicityDetection, "
+                    "fair_face/train and fair_face/val)",
+}
+
+
+def training_data(stages: list[dict]) -> dict:
+    """The sets any stage trained on, and the licences they bring (FairFace's CC BY asks for attribution)."""
+    used = sorted({name for stage in stages for name in stage["sets"]}, key=list(TRAINING_SETS).index)
+    licences = "CelebA and UTKFace: non-commercial research use only; these weights inherit that restriction."
+    if "fairface.npz" in used:
+        licences += (" FairFace: CC BY 4.0, attribution: K. Karkkainen and J. Joo, \"FairFace: Face Attribute Dataset"
+                     " for Balanced Race, Gender, and Age\", WACV 2021.")
+    licences += " The MobileFaceNet teacher is Apache-2.0."
+    return {"sets": [TRAINING_SETS[name] for name in used], "licences": licences,
+            "lfw_near_duplicates_removed": stages[-1].get("lfw_near_duplicates_removed")}
 
 
 def main(*args: str) -> None:
     from edgeface.models.facenet import PREPROCESSING, build_nns2, count_macs
 
+    earlier: list[dict] = []
+    if args and args[0] == "--after-card":
+        earlier = json.loads(Path(args[1]).read_text())["recipe"]["stages"]
+        args = args[2:]
     *run_dirs, eval_report = args
     stages = [run_stage(Path(d)) for d in run_dirs]
     log = stages[-1][1]
@@ -82,17 +115,10 @@ def main(*args: str) -> None:
         "input": [96, 96, 3],
         "preprocessing": PREPROCESSING,
         "embedding": "128-D, L2-normalised, compared by Euclidean distance",
-        "training_data": {
-            "sets": ["CelebA test-split crops (GitHub Trung-Jeager-2019/validation)",
-                     "CelebA aligned first 10k (GitHub karthikSingireddy/cs389-hw4, celebA/)",
-                     "UTKFace aligned & cropped (GitHub mattans/AgeProgression, data/UTKFace/unlabeled/)"],
-            "licences": "CelebA and UTKFace: non-commercial research use only; these weights inherit that "
-                        "restriction. The MobileFaceNet teacher is Apache-2.0.",
-            "lfw_near_duplicates_removed": None,
-        },
+        "training_data": training_data(earlier + [config for config, _ in stages]),
         "recipe": {"command": "scripts/train_nns2.sh RAW_DIR WORK_DIR EPOCHS, then warm-started runs "
                               "(edgeface train run --init-weights; docs/TRAINING.md)",
-                   "stages": [config for config, _ in stages]},
+                   "stages": earlier + [config for config, _ in stages]},
         "lfw": {
             "protocol": "edgeface eval --embedder nns2: float MTCNN, 5-point alignment, 6,000 View-2 pairs, 10 folds",
             "plain": {k: report["results"]["nns2"][k] for k in keep},
@@ -102,16 +128,13 @@ def main(*args: str) -> None:
         "last_lfw_dev_accuracy": next((r["lfw_dev_accuracy"] for r in reversed(log) if "lfw_dev_accuracy" in r), None),
         "time_per_face": time_per_face(model),
         "known_limits": [
-            "trained on ~50k public celebrity/age-set faces: weaker on faces unlike them (children, heavy "
-            "occlusion, infrared cameras)",
+            "trained on the public face sets above: weaker on faces unlike them (children, heavy occlusion, "
+            "infrared cameras)",
             "a distilled student: it inherits MobileFaceNet's biases and cannot exceed it",
             "LFW accuracy is a benchmark number, not a false-accept guarantee at a real door; use the "
             "FAR = 1e-3 operating point and multi-frame confirmation",
         ],
     }
-    removed = (Path(run_dirs[0]) / "removed_duplicates.txt")
-    if removed.is_file():
-        card["training_data"]["lfw_near_duplicates_removed"] = int(removed.read_text().strip())
     atomic_write_json(WEIGHTS_DIR / "nns2_facenet.json", card)
     update_sums("nns2_facenet.weights.h5")
     update_sums("nns2_facenet.json")

@@ -11,18 +11,9 @@ import pytest
 
 from edgeface.runtime.cascade import Face
 from edgeface.runtime.liveness import BoxMap, LivenessCheck, checked_liveness, context_box, live_probability
+from maintainer_scripts import load_script
 
 REFERENCE = Path(__file__).parent / "data" / "minifasnet_torch_reference.npz"
-
-
-def load_script(name: str):
-    """A maintainer script of this checkout (scripts/ is not installed)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def synthetic_inputs(count: int, seed: int) -> np.ndarray:
