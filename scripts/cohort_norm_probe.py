@@ -1,4 +1,4 @@
-"""Probe: does cohort score normalisation help the NNS2's tail? (It did not; docs/TRAINING.md.)
+"""Probe: does cohort score normalisation, or whitening, help the NNS2's tail? (Neither did; docs/TRAINING.md.)
 
     python scripts/cohort_norm_probe.py DEV_CACHE.npz COHORT_SET.npz WEIGHTS.h5 [--cohort N]
 
@@ -9,6 +9,9 @@ every pair of LFW's View-1 images (DEV_CACHE.npz, as `scripts/dev_tail.py` build
 S-norm and with the mean shift alone, for cohorts of N crops drawn from an aligned training set
 (`edgeface train prepare` output: no LFW face), and prints TAR at FAR 1e-3 / 1e-4 / 1e-5 for each. TAR here is
 exact on scores (no distance bins), so the cosine row can differ from `dev_tail.py`'s by a pair or two.
+
+It also tries the linear fixes that could be folded into the student's last layer: centring on the cohort's
+mean embedding, and PCA whitening fitted on the cohort (eigenvalues to the power -a/2, a = 0.25, 0.5, 1).
 """
 
 from __future__ import annotations
@@ -62,6 +65,13 @@ def main(dev_cache: str, cohort_set: str, weights: str, cohort_size: int = 2000)
         for name, scores in (("s-norm", s_norm), ("mean shift", shifted)):
             print(json.dumps({"score": name, "cohort": cohort_size, "top": top or "all",
                               **tar_at_fars(scores, same, genuine_total)}), flush=True)
+    mean = cohort.mean(axis=0)
+    eigenvalues, eigenvectors = np.linalg.eigh(np.cov((cohort - mean).T))
+    for power in (0, 0.25, 0.5, 1.0):  # 0: centring alone
+        whitened = l2_normalize((vectors - mean) @ eigenvectors @ np.diag((eigenvalues + 1e-3) ** (-power / 2)))
+        print(json.dumps({"score": "cosine after centring" + (f" and whitening a={power}" if power else ""),
+                          "cohort": cohort_size, **tar_at_fars(whitened @ whitened.T, same, genuine_total)}),
+              flush=True)
 
 
 if __name__ == "__main__":
