@@ -24,11 +24,16 @@ def test_sweep_ends_behave_and_rates_are_monotone():
     assert rows[0]["stranger_people_let_in"] == 0 and rows[-1]["stranger_people_let_in"] == len(visitors) > 30
 
 
-def test_one_lookalike_stranger_counts_as_one_person_however_often_let_in():
+def lookalike_households():
+    """30 well-separated people, of whom person 29 looks like person 28, and 40 households of 3."""
     vectors, labels = clustered(people=30, per_person=12, spread=0.3, seed=5)
-    vectors[labels == 29] = vectors[labels == 28] + 0.01 * vectors[labels == 29]  # person 29 looks like 28
+    vectors[labels == 29] = vectors[labels == 28] + 0.01 * vectors[labels == 29]
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    config = HouseholdConfig(households=40, residents=3, stranger_visits_per_household=60)
+    return vectors, labels, HouseholdConfig(households=40, residents=3, stranger_visits_per_household=60)
+
+
+def test_one_lookalike_stranger_counts_as_one_person_however_often_let_in():
+    vectors, labels, config = lookalike_households()
     (row,) = simulate(vectors, labels, config, LockConfig(), thresholds=np.array([0.6]))["sweep"]
     assert row["stranger_visits_let_in"] > 1 and row["stranger_people_let_in"] in (1, 2)  # 28 and 29 let in by the other
 
@@ -37,3 +42,27 @@ def test_upper_bound_is_clopper_pearson():
     assert upper_bound(0, 20000) == pytest.approx(1 - 0.05 ** (1 / 20000), rel=1e-6)  # about 3 / n
     assert upper_bound(2, 40000) == pytest.approx(1.58e-4, rel=0.01)
     assert upper_bound(5, 5) == 1.0
+
+
+def test_a_bound_by_person_sees_that_one_lookalike_is_not_many_independent_visits():
+    from edgeface.household import person_draws, subset_bootstrap_upper
+
+    draws = person_draws(200)
+    visits = np.full(200, 2000)  # 400,000 stranger visits by 200 people
+    one = np.zeros(200, np.int64)
+    one[7] = 25  # one lookalike let in 25 times
+    many = np.zeros(200, np.int64)
+    many[:25] = 1  # 25 different people let in once each
+    per_visit = upper_bound(25, 400_000)
+    assert per_visit == pytest.approx(9.0e-5, rel=0.05)  # the same for both: it sees 25 events either way
+    assert subset_bootstrap_upper(one, visits, draws) >= 3 * 25 / 400_000 > 1.5 * per_visit  # P(drawn >= 3) ~ 8%
+    assert subset_bootstrap_upper(many, visits, draws) < per_visit  # independent people: the bootstrap is no wider
+    assert subset_bootstrap_upper(np.zeros(200, np.int64), visits, draws) == 0.0  # hence the sweep's max with CP
+
+
+def test_sweep_bound_by_person_is_never_below_the_per_visit_bound_and_wider_for_a_lookalike():
+    vectors, labels, config = lookalike_households()
+    rows = simulate(vectors, labels, config, LockConfig(), thresholds=np.array([1e-4, 0.6]))["sweep"]
+    assert rows[0]["stranger_visits_let_in"] == 0
+    assert rows[0]["far_per_visit_upper_95_by_person"] == rows[0]["far_per_visit_upper_95"]  # the CP floor
+    assert rows[1]["far_per_visit_upper_95_by_person"] > rows[1]["far_per_visit_upper_95"]

@@ -182,12 +182,12 @@ def lock_calibrate(
     atomic_write_json(out, report)
     plot_det({embeddings.stem: report}, out.with_suffix(".png"))
     typer.echo(f"{'threshold':>9s} {'stranger frames':>15s} {'strangers let in':>24s} {'95% bound':>9s} "
-               f"{'people':>6s} {'residents refused':>17s}")
+               f"{'people':>6s} {'by person':>9s} {'residents refused':>17s}")
     for row in report["sweep"]:
         typer.echo(f"{row['threshold']:9.3f} {row['stranger_frames_matched']:15.2e} "
                    f"{row['stranger_visits_let_in']:>8d} / {row['stranger_visits']:<6d} {row['far_per_visit']:7.1e} "
                    f"{row['far_per_visit_upper_95']:9.1e} {row['stranger_people_let_in']:6d} "
-                   f"{100 * row['frr_per_visit']:16.1f}%")
+                   f"{row['far_per_visit_upper_95_by_person']:9.1e} {100 * row['frr_per_visit']:16.1f}%")
     typer.echo(f"wrote {out} and {out.with_suffix('.png')}")
     if policy_out is not None:
         from edgeface.household import door_policy
