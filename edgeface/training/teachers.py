@@ -6,6 +6,7 @@ and the number of crops, so a stale cache (other teacher file, other crops) is r
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -34,12 +35,12 @@ def cache_teacher(aligned_set: Path, teacher: str = "mobilefacenet", batch: int 
     """Embed every crop of `aligned_set` (and its flip) with the teacher; returns the cache path."""
     from tqdm import tqdm
 
-    from edgeface.embedders import load_embedder
+    from edgeface.embedders import MobileFaceNet
 
     if teacher != "mobilefacenet":
         raise UsageError("teacher targets are cached for mobilefacenet (dlib needs its own 150x150 chips)")
     images = np.load(aligned_set, allow_pickle=False)["images"]
-    embedder = load_embedder(teacher)
+    embedder = MobileFaceNet(num_threads=os.cpu_count())  # the interpreter's default is one thread
     plain = np.zeros((len(images), embedder.dim), np.float32)
     flipped = np.zeros_like(plain)
     for start in tqdm(range(0, len(images), batch), desc=f"teacher {aligned_set.stem}", disable=not progress):
