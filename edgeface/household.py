@@ -215,11 +215,16 @@ def plot_det(reports: dict[str, dict], path) -> None:
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(6, 5))
+    drawn = 0
     for label, report in reports.items():
         rows = [r for r in report["sweep"] if r["far_per_visit"] > 0 and r["frr_per_visit"] > 0]  # log axes
         axis.plot([r["far_per_visit"] for r in rows], [r["frr_per_visit"] for r in rows], marker=".", label=label)
-    axis.set_xscale("log")
-    axis.set_yscale("log")
+        drawn += len(rows)
+    if drawn:
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+    else:  # every threshold swept lets no stranger in or refuses no resident: nothing to draw on log axes
+        axis.text(0.5, 0.5, "no threshold swept has both rates above zero", ha="center", transform=axis.transAxes)
     axis.set_xlabel("stranger visits let in (per visit)")
     axis.set_ylabel("resident visits refused (per visit)")
     axis.set_title("Door DET, per visit (points with a zero count are not drawn)", fontsize=10)

@@ -66,3 +66,14 @@ def test_sweep_bound_by_person_is_never_below_the_per_visit_bound_and_wider_for_
     assert rows[0]["stranger_visits_let_in"] == 0
     assert rows[0]["far_per_visit_upper_95_by_person"] == rows[0]["far_per_visit_upper_95"]  # the CP floor
     assert rows[1]["far_per_visit_upper_95_by_person"] > rows[1]["far_per_visit_upper_95"]
+
+
+def test_det_plot_of_a_sweep_with_no_point_on_log_axes_is_still_written(tmp_path):
+    from edgeface.household import plot_det
+
+    vectors, labels = clustered(people=40, per_person=12, spread=0.5, seed=3)
+    config = HouseholdConfig(households=3, residents=2, stranger_visits_per_household=10)
+    report = simulate(vectors, labels, config, LockConfig(), thresholds=np.array([0.05, 1.99]))  # all-or-nothing
+    assert all(r["far_per_visit"] == 0 or r["frr_per_visit"] == 0 for r in report["sweep"])
+    plot_det({"sweep": report}, tmp_path / "det.png")
+    assert (tmp_path / "det.png").stat().st_size > 1000
