@@ -70,3 +70,16 @@ def test_best_weights_survive_a_resume(tmp_path):
     assert after_resume.offer("best_tail", [0.76, 0.50], saved.append)
     assert saved == [tmp_path / "best_tail.weights.h5"] * 2 and after_resume.score("best_tail") == 0.76
     assert BestWeights(tmp_path, resumed=False).score("best_tail") == -1.0  # a new run starts from nothing
+
+
+def test_bfloat16_defaults_to_what_the_cpu_computes_natively(tmp_path):
+    from edgeface.training.train import native_bfloat16
+
+    xeon = tmp_path / "xeon"
+    xeon.write_text("flags\t\t: fpu sse2 avx2 avx512f avx512_bf16 amx_tile\n")
+    epyc = tmp_path / "epyc"
+    epyc.write_text("flags\t\t: fpu sse2 avx2 fma\n")
+    assert native_bfloat16(str(xeon)) and not native_bfloat16(str(epyc))
+    assert not native_bfloat16(str(tmp_path / "absent"))  # not Linux: float32
+    assert TrainConfig().bfloat16 == native_bfloat16()  # the default is resolved, and recorded in config.json
+    assert TrainConfig(bfloat16=True).bfloat16 and not TrainConfig(bfloat16=False).bfloat16

@@ -67,7 +67,9 @@ def train_run(
     weight_similarity: float = typer.Option(10.0, help="distillation: MSE of in-batch similarity matrices"),
     weight_triplet: float = typer.Option(0.0, help="FaceNet triplet loss, online semi-hard mining"),
     weight_softmax: float = typer.Option(0.0, help="cosine softmax over training identities"),
-    bfloat16: bool = typer.Option(True, help="mixed bfloat16 (faster on CPUs with AVX512-BF16)"),
+    bfloat16: Optional[bool] = typer.Option(None, "--bfloat16/--no-bfloat16",
+                                            help="mixed bfloat16; default: on where the CPU has AVX512-BF16 or "
+                                                 "AMX-BF16 (elsewhere it is emulated, about 4x slower)"),
     dev_every: int = typer.Option(1000, help="steps between LFW-dev checks"),
     seed: int = typer.Option(20261121),
     resume: bool = typer.Option(False, help="continue from the run folder's last checkpoint"),

@@ -23,6 +23,18 @@ from edgeface.runtime.errors import UsageError
 from edgeface.runtime.fileio import atomic_save_npz, atomic_write_json, atomic_write_text
 
 
+def native_bfloat16(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Whether the CPU has bfloat16 instructions (AVX512-BF16 or AMX-BF16; read from Linux's cpuinfo).
+
+    Why: mixed bfloat16 trained the student 1.4x faster than float32 on an AVX512-BF16 Xeon, but 4.2x slower
+    on a 2-core AMD EPYC without AVX-512, where TensorFlow emulates it (22.2 s against 5.3 s per step of 128)."""
+    try:
+        flags = Path(cpuinfo).read_text().split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 @dataclass
 class TrainConfig:
     sets: list[str] = field(default_factory=list)
@@ -38,7 +50,7 @@ class TrainConfig:
     triplet_margin: float = 0.2
     identities_per_batch: int = 16  # triplet: identity-balanced part of each batch (P identities x 4 images)
     seed: int = 20261121
-    bfloat16: bool = True
+    bfloat16: bool | None = None  # mixed bfloat16; None: on where the CPU computes it natively (`native_bfloat16`)
     log_every: int = 50
     dev_every: int = 1000
     checkpoint_minutes: float = 10.0
@@ -54,6 +66,8 @@ class TrainConfig:
     dev_tail: bool = False  # also log all-vs-all TAR at FAR 1e-3..1e-5 on LFW View-1 images; keep the best by it
 
     def __post_init__(self) -> None:
+        if self.bfloat16 is None:
+            self.bfloat16 = native_bfloat16()
         if self.mixup > 0 and not self.online_teacher:
             raise UsageError("--mixup needs --online-teacher: a blend of two faces has no cached teacher target")
         if not 0.0 <= self.mixup <= 1.0 or not 0.0 < self.hard_pair_fraction <= 1.0:
