@@ -9,7 +9,6 @@ photo fall well under 0.4, so 0.4 removes copies while keeping the person.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -26,13 +25,12 @@ def lfw_teacher_embeddings(root: Path, cache: Path, progress: bool = True) -> np
             return data["embeddings"]
     from edgeface import lfw
     from edgeface.detector import FloatDetector
-    from edgeface.embedders import MobileFaceNet
     from edgeface.evaluate import embed_images
+    from edgeface.training.teachers import teacher_on_every_core
 
     images_root = root / lfw.IMAGES_SUBDIR
     names = sorted(str(p.relative_to(images_root)) for p in images_root.rglob("*.jpg"))
-    embedded = embed_images(root, names, FloatDetector(), MobileFaceNet(num_threads=os.cpu_count()), flip=True,
-                            progress=progress)
+    embedded = embed_images(root, names, FloatDetector(), teacher_on_every_core(), flip=True, progress=progress)
     vectors = embedded.vectors(flip=True)
     vectors = vectors[~np.isnan(vectors).any(axis=1)]
     atomic_save_npz(cache, embeddings=vectors, names=np.asarray(names, dtype=str))

@@ -31,16 +31,23 @@ def teacher_fingerprint(teacher: str) -> str:
     return sha256_file(Path(face_recognition_models.face_recognition_model_location()))
 
 
+def teacher_on_every_core():
+    """The MobileFaceNet teacher with one interpreter thread per core (the interpreter's default is one thread):
+    caching targets, embedding LFW for the de-duplication and the online teacher between training steps all run
+    it while nothing else computes."""
+    from edgeface.embedders import MobileFaceNet
+
+    return MobileFaceNet(num_threads=os.cpu_count())
+
+
 def cache_teacher(aligned_set: Path, teacher: str = "mobilefacenet", batch: int = 256, progress: bool = True) -> Path:
     """Embed every crop of `aligned_set` (and its flip) with the teacher; returns the cache path."""
     from tqdm import tqdm
 
-    from edgeface.embedders import MobileFaceNet
-
     if teacher != "mobilefacenet":
         raise UsageError("teacher targets are cached for mobilefacenet (dlib needs its own 150x150 chips)")
     images = np.load(aligned_set, allow_pickle=False)["images"]
-    embedder = MobileFaceNet(num_threads=os.cpu_count())  # the interpreter's default is one thread
+    embedder = teacher_on_every_core()
     plain = np.zeros((len(images), embedder.dim), np.float32)
     flipped = np.zeros_like(plain)
     for start in tqdm(range(0, len(images), batch), desc=f"teacher {aligned_set.stem}", disable=not progress):

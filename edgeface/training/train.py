@@ -11,7 +11,6 @@ the 6,000 View-2 pairs) give a development accuracy in the log.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -334,9 +333,9 @@ class Trainer:
         self.rng = np.random.default_rng(config.seed)
         self.teacher = None
         if config.online_teacher:
-            from edgeface.embedders import MobileFaceNet
+            from edgeface.training.teachers import teacher_on_every_core
 
-            self.teacher = MobileFaceNet(num_threads=os.cpu_count())  # it runs between steps: every core is free
+            self.teacher = teacher_on_every_core()  # it runs between steps: every core is free
         self._train_step = tf.function(self._step_fn)
         self._embed = tf.function(lambda x: tf.cast(self.student(x, training=False), tf.float32))
 
