@@ -17,7 +17,6 @@ Training faces are never kept (their licences forbid committing them), only weig
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import sys
 from pathlib import Path
@@ -29,6 +28,7 @@ try:  # an installed edgeface (editable or not); else this checkout's sources
 except ImportError:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from edgeface.runtime.fileio import atomic_save_npz, atomic_write_text  # noqa: E402
+from edgeface.weights import sha256_file  # noqa: E402
 
 
 def keep(run: Path, weights_name: str, dest: Path) -> None:
@@ -43,7 +43,7 @@ def keep(run: Path, weights_name: str, dest: Path) -> None:
     with np.load(run / "checkpoint.npz", allow_pickle=False) as state:
         atomic_save_npz(dest / "checkpoint.npz", **{projection_key: state[projection_key], "step": state["step"]})
     names = sorted(p.name for p in dest.iterdir() if p.name != "SHA256SUMS")
-    sums = "".join(f"{hashlib.sha256((dest / n).read_bytes()).hexdigest()}  {n}\n" for n in names)
+    sums = "".join(f"{sha256_file(dest / n)}  {n}\n" for n in names)
     atomic_write_text(dest / "SHA256SUMS", sums)
     print(sums, end="")
 
