@@ -28,6 +28,8 @@ def eval_command(
     variant: str = typer.Option("int8", help="--compare: the converted variant to compare with float"),
     stage: list[str] = typer.Option([], help="--compare: run one MTCNN stage in another variant, e.g. pnet=fp32 "
                                             "(the CPU runtime's detector); repeatable"),
+    cross: bool = typer.Option(True, help="--compare: also the mixed pairs (float detector + converted embedder "
+                                          "and the reverse), which split a loss between the two"),
 ) -> None:
     """Run detect → align → embed → the 10-fold LFW protocol; write a JSON report and a ROC PNG."""
     import json
@@ -40,7 +42,7 @@ def eval_command(
     root = locate_lfw(lfw_root)
     with quiet_terminal(out.with_suffix(".log")):
         if compare:
-            report, curves = run_compare(root, models, variant, flip=flip, stages=parse_stages(stage))
+            report, curves = run_compare(root, models, variant, flip=flip, stages=parse_stages(stage), cross=cross)
         else:
             report, curves = run_eval(root, embedder, flip=flip, max_pairs_per_fold=max_pairs_per_fold)
     roc = roc or out.with_suffix(".png")
