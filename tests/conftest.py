@@ -49,7 +49,7 @@ def float_detector():
 
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory, lfw_root) -> Path:
-    """A folder converted by this test session (about 5 minutes on 2 cores).
+    """A folder converted by this test session (about 8 minutes on CI's 2 cores).
 
     EDGEFACE_TEST_MODELS=DIR reuses a folder a developer converted earlier with these same settings, to iterate
     on runtime tests quickly; CI never sets it, so every CI run converts afresh.
