@@ -1,6 +1,7 @@
 """Write the NNS2 FaceNet model card (edgeface/weights/nns2_facenet.json) from measured facts.
 
 Usage: python scripts/write_model_card.py [--after-card CARD.json] RUN_DIR [RUN_DIR ...] reports/eval_nns2.json
+       python scripts/write_model_card.py --deployed ALLPAIRS_INT8.json COMPARE.json DOOR_POLICY.json [ALLPAIRS_FLOAT.json]
 Parameters and MACs are counted from the model, LFW numbers are read from the `edgeface eval` report, the
 training facts from the run folders (config.json, log.jsonl; several when each run warm-started from the one
 before, oldest first), the float time per face measured here.
@@ -8,6 +9,12 @@ before, oldest first), the float time per face measured here.
 --after-card: the run folders continue the chain of an earlier card's weights (their first run warm-started
 from them); that card's stages come first. Why: run folders are training-machine scratch and can be gone by
 the time a later run ships, while the shipped card keeps what each of its stages was.
+
+--deployed: add (or replace) the card's `deployed` section once the weights are converted and measured as the
+lock runs them: TAR at FAR 1e-3..1e-6 on all of LFW (`edgeface eval-allpairs`; int8, and float beside it when
+given), the 6,000 pairs through the int8 pipeline (`edgeface eval --compare`) and the door policy's price at its
+security targets (`edgeface lock calibrate --policy-out`). Why in the card: these are the numbers a door is
+bought on, and the card travels with the weights.
 """
 
 from __future__ import annotations
@@ -90,6 +97,45 @@ def training_data(stages: list[dict]) -> dict:
             "lfw_near_duplicates_removed": stages[-1].get("lfw_near_duplicates_removed")}
 
 
+def allpairs_tail(report: dict) -> dict:
+    """TAR at each FAR of an `edgeface eval-allpairs` report, with the pair counts they rest on."""
+    return {"embeddings": report["embeddings"], "genuine_pairs": report["genuine_pairs"],
+            "impostor_pairs": report["impostor_pairs"], "images_without_face": report["images_without_face"],
+            "tar_at_far": {far: round(point["tar"], 5) for far, point in report["at_far"].items()}}
+
+
+def deployed_section(allpairs_int8: dict, compare: dict, policy: dict, allpairs_float: dict | None = None) -> dict:
+    """The card's numbers for the weights as the lock runs them (int8 models, its operating point)."""
+    keep = ("accuracy_mean", "accuracy_std", "val", "auc", "eer")
+    pairs = {name: {k: round(result[k], 5) for k in keep} for name, result in compare["results"].items()}
+    door = {target: {residents: {"threshold": row["threshold"], "resident_visits_refused": row["frr_per_visit"],
+                                 "stranger_visits_let_in": f"{row['stranger_visits_let_in']} / {row['stranger_visits']}",
+                                 "far_per_visit_upper_95": row["far_per_visit_upper_95"]}
+                     for residents, row in by_size.items()}
+            for target, by_size in policy["by_target"].items()}
+    section = {"all_lfw_int8": allpairs_tail(allpairs_int8),
+               "lfw_6000_pairs": {"protocol": f"edgeface eval --compare ({compare['variant']} models, "
+                                              f"{'flip' if compare['flip'] else 'no flip'})",
+                                  "results": pairs, "deployed_drop_points": compare["deployed_drop"]},
+               "door_policy": {"protocol": f"edgeface lock calibrate, {policy['config']['half']} half of LFW's people, "
+                                           f"{policy['config']['stranger_visits_per_household']} stranger visits per "
+                                           f"household of {policy['config']['households']}",
+                               "by_target_and_residents": door}}
+    if allpairs_float is not None:
+        section["all_lfw_float"] = allpairs_tail(allpairs_float)
+    return section
+
+
+def add_deployed(*paths: str) -> None:
+    reports = [json.loads(Path(p).read_text()) for p in paths]
+    card_path = WEIGHTS_DIR / "nns2_facenet.json"
+    card = json.loads(card_path.read_text())
+    card["deployed"] = deployed_section(*reports)
+    atomic_write_json(card_path, card)
+    update_sums("nns2_facenet.json")
+    print(json.dumps(card["deployed"]["all_lfw_int8"]["tar_at_far"]))
+
+
 def main(*args: str) -> None:
     from edgeface.models.facenet import PREPROCESSING, build_nns2, count_macs
 
@@ -142,4 +188,7 @@ def main(*args: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    if sys.argv[1:2] == ["--deployed"]:
+        add_deployed(*sys.argv[2:])
+    else:
+        main(*sys.argv[1:])

@@ -63,3 +63,26 @@ def test_keep_candidate_keeps_weights_projection_and_run_facts_with_sums(tmp_pat
     assert sorted(sums) == ["checkpoint.npz", "config.json", "log.jsonl", "removed_duplicates.txt",
                             "student.weights.h5"]
     assert all(hashlib.sha256((kept / n).read_bytes()).hexdigest() == h for n, h in sums.items())
+
+
+def test_deployed_section_carries_the_tail_the_pairs_and_the_door_policy_of_the_reports():
+    card = load_script("write_model_card")
+    allpairs = {"embeddings": "E.npz", "genuine_pairs": 242257, "impostor_pairs": 87307271, "images_without_face": 1,
+                "at_far": {"0.0001": {"tar": 0.8190123, "threshold": 0.9}, "1e-05": {"tar": 0.6381, "threshold": 0.8}}}
+    result = {"accuracy_mean": 0.9752, "accuracy_std": 0.0084, "val": 0.8667, "auc": 0.99636, "eer": 0.0252, "far": 1e-3}
+    compare = {"variant": "int8", "flip": True, "deployed_drop": {"accuracy_points": 0.12, "val_points": -1.4},
+               "results": {"detector int8 + embedder int8": result, "detector float + embedder float": result}}
+    row = {"threshold": 0.835, "frr_per_visit": 0.11, "stranger_visits_let_in": 8, "stranger_visits": 400000,
+           "far_per_visit_upper_95": 3.6e-05}
+    policy = {"config": {"half": "calibration", "stranger_visits_per_household": 2000, "households": 200},
+              "by_target": {"0.0001": {"1": dict(row, threshold=0.9), "4": row}}}
+    section = card.deployed_section(allpairs, compare, policy)
+    assert section["all_lfw_int8"]["tar_at_far"] == {"0.0001": 0.81901, "1e-05": 0.6381}
+    assert section["all_lfw_int8"]["impostor_pairs"] == 87307271 and "all_lfw_float" not in section
+    assert section["lfw_6000_pairs"]["results"]["detector int8 + embedder int8"]["accuracy_mean"] == 0.9752
+    assert "far" not in section["lfw_6000_pairs"]["results"]["detector int8 + embedder int8"]
+    door = section["door_policy"]["by_target_and_residents"]["0.0001"]
+    assert door["4"] == {"threshold": 0.835, "resident_visits_refused": 0.11, "stranger_visits_let_in": "8 / 400000",
+                         "far_per_visit_upper_95": 3.6e-05} and door["1"]["threshold"] == 0.9
+    with_float = card.deployed_section(allpairs, compare, policy, dict(allpairs, embeddings="F.npz"))
+    assert with_float["all_lfw_float"]["embeddings"] == "F.npz"
