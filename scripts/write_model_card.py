@@ -1,7 +1,8 @@
 """Write the NNS2 FaceNet model card (edgeface/weights/nns2_facenet.json) from measured facts.
 
 Usage: python scripts/write_model_card.py [--after-card CARD.json] RUN_DIR [RUN_DIR ...] reports/eval_nns2.json
-       python scripts/write_model_card.py --deployed ALLPAIRS_INT8.json COMPARE.json DOOR_POLICY.json [ALLPAIRS_FLOAT.json]
+       python scripts/write_model_card.py --deployed --allpairs-int8 A.json --door-policy P.json
+              [--allpairs-float F.json] [--compare C.json]
 Parameters and MACs are counted from the model, LFW numbers are read from the `edgeface eval` report, the
 training facts from the run folders (config.json, log.jsonl; several when each run warm-started from the one
 before, oldest first), the float time per face measured here.
@@ -104,33 +105,44 @@ def allpairs_tail(report: dict) -> dict:
             "tar_at_far": {far: round(point["tar"], 5) for far, point in report["at_far"].items()}}
 
 
-def deployed_section(allpairs_int8: dict, compare: dict, policy: dict, allpairs_float: dict | None = None) -> dict:
-    """The card's numbers for the weights as the lock runs them (int8 models, its operating point)."""
-    keep = ("accuracy_mean", "accuracy_std", "val", "auc", "eer")
-    pairs = {name: {k: round(result[k], 5) for k in keep} for name, result in compare["results"].items()}
+def deployed_section(allpairs_int8: dict, policy: dict, allpairs_float: dict | None = None,
+                     compare: dict | None = None) -> dict:
+    """The card's numbers for the weights as the lock runs them (int8 models, its operating point); the 6,000
+    pairs through the int8 pipeline only when an `eval --compare` of these weights is given."""
     door = {target: {residents: {"threshold": row["threshold"], "resident_visits_refused": row["frr_per_visit"],
                                  "stranger_visits_let_in": f"{row['stranger_visits_let_in']} / {row['stranger_visits']}",
                                  "far_per_visit_upper_95": row["far_per_visit_upper_95"]}
                      for residents, row in by_size.items()}
             for target, by_size in policy["by_target"].items()}
     section = {"all_lfw_int8": allpairs_tail(allpairs_int8),
-               "lfw_6000_pairs": {"protocol": f"edgeface eval --compare ({compare['variant']} models, "
-                                              f"{'flip' if compare['flip'] else 'no flip'})",
-                                  "results": pairs, "deployed_drop_points": compare["deployed_drop"]},
                "door_policy": {"protocol": f"edgeface lock calibrate, {policy['config']['half']} half of LFW's people, "
                                            f"{policy['config']['stranger_visits_per_household']} stranger visits per "
                                            f"household of {policy['config']['households']}",
                                "by_target_and_residents": door}}
     if allpairs_float is not None:
         section["all_lfw_float"] = allpairs_tail(allpairs_float)
+    if compare is not None:
+        keep = ("accuracy_mean", "accuracy_std", "val", "auc", "eer")
+        section["lfw_6000_pairs"] = {
+            "protocol": f"edgeface eval --compare ({compare['variant']} models, {'flip' if compare['flip'] else 'no flip'})",
+            "results": {name: {k: round(result[k], 5) for k in keep} for name, result in compare["results"].items()},
+            "deployed_drop_points": compare["deployed_drop"]}
     return section
 
 
-def add_deployed(*paths: str) -> None:
-    reports = [json.loads(Path(p).read_text()) for p in paths]
+def add_deployed(args: list[str]) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="write_model_card.py --deployed")
+    for name, required in (("--allpairs-int8", True), ("--door-policy", True), ("--allpairs-float", False),
+                           ("--compare", False)):
+        parser.add_argument(name, required=required)
+    given = parser.parse_args(args)
+    read = lambda path: json.loads(Path(path).read_text()) if path else None  # noqa: E731
     card_path = WEIGHTS_DIR / "nns2_facenet.json"
     card = json.loads(card_path.read_text())
-    card["deployed"] = deployed_section(*reports)
+    card["deployed"] = deployed_section(read(given.allpairs_int8), read(given.door_policy),
+                                        read(given.allpairs_float), read(given.compare))
     atomic_write_json(card_path, card)
     update_sums("nns2_facenet.json")
     print(json.dumps(card["deployed"]["all_lfw_int8"]["tar_at_far"]))
@@ -189,6 +201,6 @@ def main(*args: str) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--deployed"]:
-        add_deployed(*sys.argv[2:])
+        add_deployed(sys.argv[2:])
     else:
         main(*sys.argv[1:])
