@@ -201,10 +201,14 @@ def test_lock_enrol_run_remove_without_tensorflow(models_dir, lfw_root, tmp_path
                              "--action", f"command:sh -c 'echo $EDGEFACE_EVENT:$EDGEFACE_PERSON >> {events}'", *common)
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    # one resident: the door policy's threshold for the default target, said before the loop starts
-    assert any(line.startswith("threshold 0.915 (door policy: stranger visits let in <= 0.0001")
+    # one resident: the shipped door policy's threshold for the default target, said before the loop starts
+    from edgeface.weights import WEIGHTS_DIR
+
+    shipped = json.loads((WEIGHTS_DIR / "operating_points.json").read_text())["nns2"]["door_policy"]
+    one_resident = shipped["by_target"]["0.0001"]["1"]
+    assert any(line.startswith(f"threshold {one_resident} (door policy: stranger visits let in <= 0.0001")
                and "WARNING: liveness detection is off" in line for line in result.stderr.splitlines()), result.stderr[-2000:]
-    assert summary["threshold"] == 0.915 and "door policy" in summary["threshold_how"]
+    assert summary["threshold"] == one_resident and "door policy" in summary["threshold_how"]
     assert summary["unlock_people"] == {"Colin Powell": 1}
     assert summary["unreadable"] == 1 and summary["dead"] == 1
     # relock on start (fail safe), the unlock, its timed relock, relock on exit
