@@ -202,10 +202,10 @@ def test_lock_enrol_run_remove_without_tensorflow(models_dir, lfw_root, tmp_path
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     # one resident: the shipped door policy's threshold for the default target, said before the loop starts
-    from edgeface.weights import WEIGHTS_DIR
+    from edgeface.runtime.operating_point import DOOR_POLICY
+    from edgeface.weights import shipped_point
 
-    shipped = json.loads((WEIGHTS_DIR / "operating_points.json").read_text())["nns2"]["door_policy"]
-    one_resident = shipped["by_target"]["0.0001"]["1"]
+    one_resident = shipped_point("nns2")[DOOR_POLICY]["by_target"]["0.0001"]["1"]
     assert any(line.startswith(f"threshold {one_resident} (door policy: stranger visits let in <= 0.0001")
                and "WARNING: liveness detection is off" in line for line in result.stderr.splitlines()), result.stderr[-2000:]
     assert summary["threshold"] == one_resident and "door policy" in summary["threshold_how"]
