@@ -9,7 +9,7 @@ pytest.importorskip("tensorflow", reason="training needs the toolchain install (
 from edgeface.runtime.fileio import atomic_save_npz  # noqa: E402
 from edgeface.training.dedup import duplicates_path  # noqa: E402
 from edgeface.training.teachers import teacher_cache_path, teacher_fingerprint  # noqa: E402
-from edgeface.training.train import BestWeights, Trainer, TrainConfig  # noqa: E402
+from edgeface.training.train import BestWeights, LossWindow, Trainer, TrainConfig  # noqa: E402
 
 
 def tiny_set(folder, count=16):
@@ -70,6 +70,17 @@ def test_best_weights_survive_a_resume(tmp_path):
     assert after_resume.offer("best_tail", [0.76, 0.50], saved.append)
     assert saved == [tmp_path / "best_tail.weights.h5"] * 2 and after_resume.score("best_tail") == 0.76
     assert BestWeights(tmp_path, resumed=False).score("best_tail") == -1.0  # a new run starts from nothing
+
+
+def test_logged_losses_are_means_over_the_steps_the_window_holds():
+    window = LossWindow()
+    for _ in range(25):  # the first window after a resume at step 125 with log_every 50
+        window.add({"embedding": 0.14, "total": 0.23}, 128)
+    record = window.close()
+    assert record["embedding"] == pytest.approx(0.14) and record["total"] == pytest.approx(0.23)
+    assert record["images_per_s"] > 0
+    window.add({"embedding": 0.1}, 128)
+    assert window.close()["embedding"] == pytest.approx(0.1)  # a closed window starts again
 
 
 def test_bfloat16_defaults_to_what_the_cpu_computes_natively(tmp_path):

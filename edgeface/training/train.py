@@ -109,6 +109,30 @@ class TrainingData:
         return len(self.images)
 
 
+class LossWindow:
+    """The losses and speed logged every `log_every` steps: means over the steps the window really holds (the
+    first window after a resume holds fewer; dividing by log_every had logged it at about half)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.start, self.images, self.steps, self.sums = time.time(), 0, 0, {}
+
+    def add(self, parts: dict, images: int) -> None:
+        self.images, self.steps = self.images + images, self.steps + 1
+        for key, value in parts.items():
+            self.sums[key] = self.sums.get(key, 0.0) + float(value)
+
+    def close(self) -> dict:
+        """This window's record ({"images_per_s", loss means}); the next window starts now."""
+        elapsed = max(time.time() - self.start, 1e-9)
+        record = {"images_per_s": round(self.images / elapsed, 1),
+                  **{key: round(total / max(self.steps, 1), 5) for key, total in self.sums.items()}}
+        self.reset()
+        return record
+
+
 def batch_indices(data: TrainingData, config: TrainConfig, rng: np.random.Generator):
     """Endless batches: shuffled epochs; with a triplet weight, the first part is P identities x up to 4 faces."""
     while True:
@@ -444,8 +468,7 @@ class Trainer:
             tail_set = dev_tail_set(locate_lfw(self.config.lfw_root), self.out / "lfw_dev_tail_crops.npz")
         log_path = self.out / "log.jsonl"
         batches = batch_indices(self.data, self.config, self.rng)
-        last_checkpoint, window_start, window_images = time.time(), time.time(), 0
-        sums: dict[str, float] = {}
+        last_checkpoint, window = time.time(), LossWindow()
         bar = tqdm(total=self.total_steps, initial=self.step, desc="train", disable=not progress, mininterval=10)
         if resumed:
             with open(log_path, "a") as log:  # steps after the checkpoint are logged again from here
@@ -455,17 +478,12 @@ class Trainer:
             images, teacher, labels = self.batch(index)
             parts = self._train_step(images, teacher, labels)
             self.step += 1
-            window_images += len(index)
-            for key, value in parts.items():
-                sums[key] = sums.get(key, 0.0) + float(value)
+            window.add(parts, len(index))
             bar.update(1)
             record = None
             if self.step % self.config.log_every == 0:
-                elapsed = time.time() - window_start
                 record = {"step": self.step, "epoch": round(self.step / self.steps_per_epoch, 3),
-                          "lr": float(self.optimizer.learning_rate), "images_per_s": round(window_images / elapsed, 1)}
-                record.update({k: round(v / self.config.log_every, 5) for k, v in sums.items()})
-                sums, window_start, window_images = {}, time.time(), 0
+                          "lr": float(self.optimizer.learning_rate), **window.close()}
             if self.step % self.config.dev_every == 0 or self.step == self.total_steps:
                 record = record or {"step": self.step}
                 accuracy = dev_accuracies(lambda x: self._embed(x).numpy(), dev)
