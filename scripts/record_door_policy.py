@@ -30,7 +30,7 @@ def main(policy_path: str, name: str) -> None:
                                              f"{policy['config']['half']} --policy-out "
                                              f"({policy['config']['households']} households per size, "
                                              f"{policy['config']['stranger_visits_per_household']} stranger visits "
-                                             "each; largest threshold whose 95% upper bound is under the target)"}
+                                             f"each; {policy.get('rule', 'largest threshold whose 95% upper bound is under the target')})"}
     atomic_write_json(path, points)
     update_sums("operating_points.json")
     print(json.dumps(points[name]["door_policy"]))

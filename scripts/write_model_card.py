@@ -109,15 +109,19 @@ def deployed_section(allpairs_int8: dict, policy: dict, allpairs_float: dict | N
                      compare: dict | None = None) -> dict:
     """The card's numbers for the weights as the lock runs them (int8 models, its operating point); the 6,000
     pairs through the int8 pipeline only when an `eval --compare` of these weights is given."""
-    door = {target: {residents: {"threshold": row["threshold"], "resident_visits_refused": row["frr_per_visit"],
-                                 "stranger_visits_let_in": f"{row['stranger_visits_let_in']} / {row['stranger_visits']}",
-                                 "far_per_visit_upper_95": row["far_per_visit_upper_95"]}
+    door = {target: {residents: None if row is None else {  # None: no threshold of the sweep is that safe
+                         "threshold": row["threshold"], "resident_visits_refused": row["frr_per_visit"],
+                         "stranger_visits_let_in": f"{row['stranger_visits_let_in']} / {row['stranger_visits']}",
+                         "stranger_people_let_in": row["stranger_people_let_in"],
+                         "far_per_visit_upper_95": row["far_per_visit_upper_95"],
+                         "far_per_visit_upper_95_by_person": row["far_per_visit_upper_95_by_person"]}
                      for residents, row in by_size.items()}
             for target, by_size in policy["by_target"].items()}
     section = {"all_lfw_int8": allpairs_tail(allpairs_int8),
                "door_policy": {"protocol": f"edgeface lock calibrate, {policy['config']['half']} half of LFW's people, "
                                            f"{policy['config']['stranger_visits_per_household']} stranger visits per "
-                                           f"household of {policy['config']['households']}",
+                                           f"household of {policy['config']['households']}; "
+                                           + policy.get("rule", "largest threshold whose 95% upper bound is under the target"),
                                "by_target_and_residents": door}}
     if allpairs_float is not None:
         section["all_lfw_float"] = allpairs_tail(allpairs_float)

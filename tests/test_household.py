@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgeface.household import HouseholdConfig, simulate, simulate_visits, upper_bound
+from edgeface.household import HouseholdConfig, door_policy, simulate, simulate_visits, upper_bound
 from edgeface.runtime.lock import LockConfig
 from vectors import clustered
 
@@ -66,6 +66,22 @@ def test_sweep_bound_by_person_is_never_below_the_per_visit_bound_and_wider_for_
     assert rows[0]["stranger_visits_let_in"] == 0
     assert rows[0]["far_per_visit_upper_95_by_person"] == rows[0]["far_per_visit_upper_95"]  # the CP floor
     assert rows[1]["far_per_visit_upper_95_by_person"] > rows[1]["far_per_visit_upper_95"]
+
+
+def test_door_policy_is_chosen_on_the_bound_that_resamples_strangers():
+    """A threshold where one lookalike makes every let-in passes the per-visit bound but not the by-person one:
+    the policy must take the stricter threshold (fail safe on people it never saw)."""
+    from edgeface.household import threshold_for_target
+
+    vectors, labels, config = lookalike_households()
+    rows = simulate(vectors, labels, config, LockConfig(), thresholds=np.array([1e-4, 0.6]))["sweep"]
+    target = (rows[1]["far_per_visit_upper_95"] + rows[1]["far_per_visit_upper_95_by_person"]) / 2
+    assert rows[1]["far_per_visit_upper_95"] <= target < rows[1]["far_per_visit_upper_95_by_person"]
+    assert threshold_for_target(rows, target)["threshold"] == 1e-4
+    assert threshold_for_target(rows, 1.0)["threshold"] == 0.6
+    policy = door_policy(vectors, labels, targets=(target,), sizes=[3], config=config,
+                         thresholds=np.array([1e-4, 0.6]))
+    assert policy["by_target"][f"{target:g}"]["3"]["threshold"] == 1e-4 and "by_person" in policy["rule"]
 
 
 def test_det_plot_of_a_sweep_with_no_point_on_log_axes_is_still_written(tmp_path):

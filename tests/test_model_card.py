@@ -73,9 +73,10 @@ def test_deployed_section_carries_the_tail_the_pairs_and_the_door_policy_of_the_
     compare = {"variant": "int8", "flip": True, "deployed_drop": {"accuracy_points": 0.12, "val_points": -1.4},
                "results": {"detector int8 + embedder int8": result, "detector float + embedder float": result}}
     row = {"threshold": 0.835, "frr_per_visit": 0.11, "stranger_visits_let_in": 8, "stranger_visits": 400000,
-           "far_per_visit_upper_95": 3.6e-05}
+           "stranger_people_let_in": 1, "far_per_visit_upper_95": 3.6e-05, "far_per_visit_upper_95_by_person": 6e-05}
     policy = {"config": {"half": "calibration", "stranger_visits_per_household": 2000, "households": 200},
-              "by_target": {"0.0001": {"1": dict(row, threshold=0.9), "4": row}}}
+              "rule": "largest threshold whose far_per_visit_upper_95_by_person is under the target",
+              "by_target": {"0.0001": {"1": dict(row, threshold=0.9), "4": row, "8": None}}}
     section = card.deployed_section(allpairs, policy)
     assert section["all_lfw_int8"]["tar_at_far"] == {"0.0001": 0.81901, "1e-05": 0.6381}
     assert section["all_lfw_int8"]["impostor_pairs"] == 87307271
@@ -85,6 +86,9 @@ def test_deployed_section_carries_the_tail_the_pairs_and_the_door_policy_of_the_
     assert "far" not in section["lfw_6000_pairs"]["results"]["detector int8 + embedder int8"]
     door = section["door_policy"]["by_target_and_residents"]["0.0001"]
     assert door["4"] == {"threshold": 0.835, "resident_visits_refused": 0.11, "stranger_visits_let_in": "8 / 400000",
-                         "far_per_visit_upper_95": 3.6e-05} and door["1"]["threshold"] == 0.9
+                         "stranger_people_let_in": 1, "far_per_visit_upper_95": 3.6e-05,
+                         "far_per_visit_upper_95_by_person": 6e-05} and door["1"]["threshold"] == 0.9
+    assert door["8"] is None  # no threshold that safe: said, not made up
+    assert section["door_policy"]["protocol"].endswith(policy["rule"])
     with_float = card.deployed_section(allpairs, policy, dict(allpairs, embeddings="F.npz"))
     assert with_float["all_lfw_float"]["embeddings"] == "F.npz"
