@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeface import lfw
+from edgeface.console import progress
 from edgeface.runtime.frames import Frame
 from edgeface.runtime.actions import Door
 from edgeface.runtime.gallery import Gallery
@@ -136,7 +137,8 @@ def run_scenario(root: Path, pipeline: FacePipeline, config: ScenarioConfig = Sc
 
     rng = np.random.default_rng(config.seed)
     people = {name: [f.name for f in files] for name, files in lfw.people_images(root).items()}
-    households = [run_household(root, pipeline, people, config, lock, rng) for _ in range(config.households)]
+    households = [run_household(root, pipeline, people, config, lock, rng)  # minutes each: say where it is
+                  for _ in progress(range(config.households), "door scenario", unit="households")]
     outcome = [visit for household in households for visit in household["visits"]]
     genuine = [o for o in outcome if o["enrolled"]]
     impostor = [o for o in outcome if not o["enrolled"]]
