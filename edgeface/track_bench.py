@@ -120,7 +120,10 @@ def run_track_bench(root: Path, pipeline: FacePipeline, config: TrackBenchConfig
                               for every, run in runs.items()}}
             log(f"{name}: {fps:.2f} frames/s on every {config.peer_every}th frame")
         peers.update({name: {"missing": why} for name, why in missing.items()})
-    return {"config": asdict(config), "resident": resident, "resident_frames": who.count(resident),
+    from edgeface.bench import cpu_description
+
+    return {"config": asdict(config), "cpu": cpu_description(), "resident": resident,
+            "resident_frames": who.count(resident),
             "stranger_frames": sum(1 for name in who if name not in ("", resident)),
             "pipeline": {**pipeline.description, "models": portable_path(pipeline.description.get("models", ""))},
             "runs": {f"full_detect_every_{every}": run for every, run in runs.items()}, "peers": peers}
