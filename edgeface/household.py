@@ -167,6 +167,11 @@ POLICY_BOUND = "far_per_visit_upper_95_by_person"
 POLICY_RULE = f"largest threshold whose {POLICY_BOUND} (95%, strangers resampled) is under the target"
 
 
+def policy_rule(policy: dict) -> str:
+    """The rule a door-policy report was chosen by (reports from before `rule` was recorded used the per-visit bound)."""
+    return policy.get("rule", "largest threshold whose 95% per-visit upper bound is under the target")
+
+
 def threshold_for_target(rows: list[dict], far_per_visit: float) -> dict | None:
     """The sweep row with the largest threshold whose stranger-visit rate is under `far_per_visit` with 95%
     confidence (POLICY_BOUND), or None when no threshold of the sweep gets there."""

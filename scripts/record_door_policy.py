@@ -14,6 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from record_operating_point import update_sums  # noqa: E402
 
+from edgeface.household import policy_rule  # noqa: E402
 from edgeface.runtime.fileio import atomic_write_json  # noqa: E402
 from edgeface.weights import WEIGHTS_DIR  # noqa: E402
 
@@ -30,7 +31,7 @@ def main(policy_path: str, name: str) -> None:
                                              f"{policy['config']['half']} --policy-out "
                                              f"({policy['config']['households']} households per size, "
                                              f"{policy['config']['stranger_visits_per_household']} stranger visits "
-                                             f"each; {policy.get('rule', 'largest threshold whose 95% upper bound is under the target')})"}
+                                             f"each; {policy_rule(policy)})"}
     atomic_write_json(path, points)
     update_sums("operating_points.json")
     print(json.dumps(points[name]["door_policy"]))

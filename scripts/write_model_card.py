@@ -33,6 +33,7 @@ try:  # an installed edgeface (editable or not); else this checkout's sources
     import edgeface.runtime  # noqa: F401
 except ImportError:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from edgeface.household import policy_rule  # noqa: E402
 from edgeface.runtime.fileio import atomic_write_json  # noqa: E402
 from edgeface.weights import WEIGHTS_DIR  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling script, run as a file or a module
@@ -121,7 +122,7 @@ def deployed_section(allpairs_int8: dict, policy: dict, allpairs_float: dict | N
                "door_policy": {"protocol": f"edgeface lock calibrate, {policy['config']['half']} half of LFW's people, "
                                            f"{policy['config']['stranger_visits_per_household']} stranger visits per "
                                            f"household of {policy['config']['households']}; "
-                                           + policy.get("rule", "largest threshold whose 95% upper bound is under the target"),
+                                           + policy_rule(policy),
                                "by_target_and_residents": door}}
     if allpairs_float is not None:
         section["all_lfw_float"] = allpairs_tail(allpairs_float)
