@@ -8,7 +8,6 @@ the median of `repeats` runs after a warm-up is reported. Model sizes come from 
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -17,34 +16,8 @@ import numpy as np
 
 from edgeface.runtime.align import align_five_points
 from edgeface.runtime.cascade import CascadeConfig, detect_faces, pick_face
+from edgeface.runtime.cpu import describe_cpu
 from edgeface.runtime.manifest import load_manifest
-
-
-# Instruction sets that decide whether int8 beats float on a CPU (XNNPACK): x86 VNNI / AVX-512 / AVX2, Arm dot
-# product and i8mm. Speed ratios measured on one CPU do not carry over to another, so each report names its CPU.
-INT8_RELEVANT_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "asimd", "asimddp", "i8mm")
-
-
-def cpu_description(cpuinfo: str | Path = "/proc/cpuinfo") -> dict:
-    """The CPU a benchmark ran on: machine, model name and the int8-relevant instruction sets (Linux cpuinfo;
-    what cannot be read is left out, never guessed)."""
-    import platform
-
-    described: dict = {"machine": platform.machine(), "cpu_count": os.cpu_count()}
-    try:
-        lines = Path(cpuinfo).read_text().splitlines()
-    except OSError:
-        return described
-    fields: dict[str, str] = {}
-    for line in lines:
-        key, _, value = line.partition(":")
-        fields.setdefault(key.strip().lower(), value.strip())
-    model = fields.get("model name") or fields.get("model") or fields.get("hardware")
-    if model:
-        described["model"] = model
-    flags = set((fields.get("flags") or fields.get("features") or "").split())
-    described["int8_relevant_flags"] = [flag for flag in INT8_RELEVANT_FLAGS if flag in flags]
-    return described
 
 
 class TimedNets:
@@ -168,7 +141,7 @@ def run_bench(models_dir: Path, lfw_image: np.ndarray, threads_list: list[int], 
         if group:
             sizes.setdefault(group, {}).setdefault(entry.variant, 0)
             sizes[group][entry.variant] += entry.bytes
-    return {"frame": "640x480, one face", "cpu_count": os.cpu_count(), "cpu": cpu_description(), "repeats": repeats,
+    return {"frame": "640x480, one face", "cpu": describe_cpu(), "repeats": repeats,
             "latency_ms": results,
             "auto_stages": choice, "door_min_face_size": round(door.min_face_size, 2),
             "peers_ms": peer_ms, "peers_missing": missing, "ratios": ratios, "model_bytes": sizes}

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeface import lfw
+from edgeface.runtime.cpu import describe_cpu
 from edgeface.runtime.fileio import portable_path
 from edgeface.runtime.frames import Frame
 from edgeface.runtime.gallery import Gallery
@@ -120,9 +121,8 @@ def run_track_bench(root: Path, pipeline: FacePipeline, config: TrackBenchConfig
                               for every, run in runs.items()}}
             log(f"{name}: {fps:.2f} frames/s on every {config.peer_every}th frame")
         peers.update({name: {"missing": why} for name, why in missing.items()})
-    from edgeface.bench import cpu_description
 
-    return {"config": asdict(config), "cpu": cpu_description(), "resident": resident,
+    return {"config": asdict(config), "cpu": describe_cpu(), "resident": resident,
             "resident_frames": who.count(resident),
             "stranger_frames": sum(1 for name in who if name not in ("", resident)),
             "pipeline": {**pipeline.description, "models": portable_path(pipeline.description.get("models", ""))},

@@ -155,20 +155,3 @@ def test_the_cpu_default_per_stage_keeps_p_net_float_where_the_folder_has_it():
     assert stage_defaults({"pnet": [], "rnet": ["int8"], "onet": ["int8"]}, "int8")["pnet"] == "int8"
     assert stage_defaults({"pnet": ["fp32"], "rnet": ["fp32"], "onet": ["fp32"]}, "fp32") == dict.fromkeys(
         ("pnet", "rnet", "onet"), "fp32")
-
-
-def test_bench_reports_name_the_cpu_they_ran_on(tmp_path):
-    from edgeface.bench import cpu_description
-
-    x86 = tmp_path / "x86"
-    x86.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 avx2 fma\n\n"
-                   "processor\t: 1\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 avx2 fma\n")
-    assert cpu_description(x86)["model"] == "AMD EPYC"
-    assert cpu_description(x86)["int8_relevant_flags"] == ["avx2"]  # no VNNI: int8 convolutions gain little
-    arm = tmp_path / "arm"
-    arm.write_text("processor\t: 0\nBogoMIPS\t: 108.00\nFeatures\t: fp asimd evtstrm crc32 asimddp\n"
-                   "CPU part\t: 0xd08\n\nModel\t\t: Raspberry Pi 4 Model B Rev 1.4\n")
-    assert cpu_description(arm)["model"] == "Raspberry Pi 4 Model B Rev 1.4"
-    assert cpu_description(arm)["int8_relevant_flags"] == ["asimd", "asimddp"]
-    missing = cpu_description(tmp_path / "none")
-    assert "model" not in missing and "int8_relevant_flags" not in missing and missing["cpu_count"] >= 1
