@@ -167,6 +167,17 @@ POLICY_BOUND = "far_per_visit_upper_95_by_person"
 POLICY_RULE = f"largest threshold whose {POLICY_BOUND} (95%, strangers resampled) is under the target"
 
 
+def held_out_check(embeddings: np.ndarray, labels: np.ndarray, threshold: float, residents: int,
+                   lock: LockConfig = LockConfig()) -> dict:
+    """The door policy on people it was never calibrated on: 100 households of the other half of LFW's people
+    (odd labels), 200 stranger visits each (20,000), replayed at `threshold`. One protocol for CI's gate
+    (tests/test_door_safety.py) and for checking shipped weights (scripts/heldout_door_check.py)."""
+    config = HouseholdConfig(households=100, residents=residents, stranger_visits_per_household=200, half="test",
+                             seed=1)
+    (row,) = sweep(simulate_visits(embeddings, labels, config), np.array([threshold]), lock, config.frame_interval_s)
+    return row
+
+
 def policy_rule(policy: dict) -> str:
     """The rule a door-policy report was chosen by (reports from before `rule` was recorded used the per-visit bound)."""
     return policy.get("rule", "largest threshold whose 95% per-visit upper bound is under the target")

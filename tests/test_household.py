@@ -93,3 +93,27 @@ def test_det_plot_of_a_sweep_with_no_point_on_log_axes_is_still_written(tmp_path
     assert all(r["far_per_visit"] == 0 or r["frr_per_visit"] == 0 for r in report["sweep"])
     plot_det({"sweep": report}, tmp_path / "det.png")
     assert (tmp_path / "det.png").stat().st_size > 1000
+
+
+def test_held_out_door_check_reports_and_fails_a_policy_that_lets_strangers_in(tmp_path, capsys):
+    """scripts/heldout_door_check.py: the CI gate's protocol on an export; exit 1 when a size is over the target."""
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from heldout_door_check import main
+
+    vectors, labels = clustered(people=60, per_person=12, spread=0.5, seed=3)
+    np.savez(tmp_path / "E.npz", embeddings=vectors, labels=labels)
+
+    def check(threshold: float) -> tuple[int, list[str]]:
+        policy = tmp_path / f"policy_{threshold}.json"
+        policy.write_text(json.dumps({"by_target": {"0.0001": {"1": {"threshold": threshold}, "2": None}}}))
+        code = main([str(tmp_path / "E.npz"), str(policy), "--residents", "1", "2"])
+        return code, capsys.readouterr().out.splitlines()
+
+    code, lines = check(0.8)  # clusters: no stranger is that close
+    assert code == 0 and lines[1].split()[2:5] == ["0", "/", "20000"] and lines[2].split() == ["2", "none"]
+    code, lines = check(1.99)  # everyone matches the resident
+    assert code == 1 and lines[1].split()[2:5] == ["20000", "/", "20000"]
