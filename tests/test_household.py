@@ -117,3 +117,25 @@ def test_held_out_door_check_reports_and_fails_a_policy_that_lets_strangers_in(t
     assert code == 0 and lines[1].split()[2:5] == ["0", "/", "20000"] and lines[2].split() == ["2", "none"]
     code, lines = check(1.99)  # everyone matches the resident
     assert code == 1 and lines[1].split()[2:5] == ["20000", "/", "20000"]
+
+
+def test_lock_calibrate_writes_the_policy_and_the_sweep_only_where_asked(tmp_path):
+    """`lock calibrate --policy-out P` writes P and no sweep report; without it the sweep goes to --out."""
+    import json
+
+    from clirunner import run_runtime_cli
+
+    vectors, labels = clustered(people=40, per_person=12, spread=0.5, seed=3)
+    np.savez(tmp_path / "E.npz", embeddings=vectors, labels=labels)
+    small = ["--households", "4", "--stranger-visits", "20"]
+    result = run_runtime_cli(tmp_path, "lock", "calibrate", str(tmp_path / "E.npz"), *small,
+                             "--policy-out", str(tmp_path / "policy.json"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    policy = json.loads((tmp_path / "policy.json").read_text())
+    assert set(policy["by_target"]) == {"0.001", "0.0001"} and set(policy["by_target"]["0.0001"]) == {
+        str(size) for size in range(1, 9)}
+    assert not (tmp_path / "reports").exists()  # the sweep was not asked for
+    result = run_runtime_cli(tmp_path, "lock", "calibrate", str(tmp_path / "E.npz"), *small)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads((tmp_path / "reports" / "household.json").read_text())["sweep"]
+    assert (tmp_path / "reports" / "household.png").is_file()

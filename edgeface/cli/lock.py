@@ -154,7 +154,8 @@ def lock_run(
 @guarded
 def lock_calibrate(
     embeddings: Path = typer.Argument(..., help="`edgeface export-embeddings` output of LFW (every image)"),
-    out: Path = typer.Option(Path("reports/household.json"), help="JSON report (a DET PNG is written beside it)"),
+    out: Optional[Path] = typer.Option(None, help="JSON sweep report, a DET PNG beside it (default: "
+                                                  "reports/household.json; with --policy-out, only if given)"),
     households: int = typer.Option(200), residents: int = typer.Option(4), shots: int = typer.Option(5),
     stranger_visits: int = typer.Option(200, help="stranger visits per household"),
     k: int = typer.Option(3), n: int = typer.Option(5), window: float = typer.Option(3.0),
@@ -179,8 +180,11 @@ def lock_calibrate(
         report = simulate(data["embeddings"], data["labels"], config, LockConfig(k=k, n=n, window_s=window),
                           np.array(sorted(threshold)) if threshold else None)
     report["embeddings"] = portable_path(embeddings)
-    atomic_write_json(out, report)
-    plot_det({embeddings.stem: report}, out.with_suffix(".png"))
+    if out is None and policy_out is None:
+        out = Path("reports/household.json")
+    if out is not None:
+        atomic_write_json(out, report)
+        plot_det({embeddings.stem: report}, out.with_suffix(".png"))
     typer.echo(f"{'threshold':>9s} {'stranger frames':>15s} {'strangers let in':>24s} {'95% bound':>9s} "
                f"{'people':>6s} {'by person':>9s} {'residents refused':>17s}")
     for row in report["sweep"]:
@@ -188,7 +192,8 @@ def lock_calibrate(
                    f"{row['stranger_visits_let_in']:>8d} / {row['stranger_visits']:<6d} {row['far_per_visit']:7.1e} "
                    f"{row['far_per_visit_upper_95']:9.1e} {row['stranger_people_let_in']:6d} "
                    f"{row['far_per_visit_upper_95_by_person']:9.1e} {100 * row['frr_per_visit']:16.1f}%")
-    typer.echo(f"wrote {out} and {out.with_suffix('.png')}")
+    if out is not None:
+        typer.echo(f"wrote {out} and {out.with_suffix('.png')}")
     if policy_out is not None:
         from edgeface.household import door_policy
 
