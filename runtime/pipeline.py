@@ -20,7 +20,7 @@ from edgeface.runtime.embedder import FaceEmbedder, fuse_mirror, mirror_images
 from edgeface.runtime.images import ImageError
 from edgeface.runtime.liveness import LivenessCheck
 from edgeface.runtime.operating_point import OperatingPoint
-from edgeface.runtime.stage_choice import STAGES, StageChoice, probe_stages
+from edgeface.runtime.stage_choice import STAGES, StageChoice, probe_liveness, probe_stages
 from edgeface.runtime.errors import UsageError
 
 MODELS_ENV = "EDGEFACE_MODELS"
@@ -125,9 +125,9 @@ def open_runtime(models_dir: str | os.PathLike, variant: str | None = None, num_
                  stage_variants: dict[str, str] | None = None) -> FacePipeline:
     """The TFLite pipeline of a converted models folder (manifest and sha256 checked before anything runs).
 
-    With no `variant` asked for and no Edge TPU, each MTCNN stage runs the variant that is fastest on this
-    machine (probed here, see runtime/stage_choice.py); `stage_variants` gives that choice instead (the
-    benchmark's, made once); `description` says what was chosen."""
+    With no `variant` asked for and no Edge TPU, each MTCNN stage, and the anti-spoofing pair, runs the variant
+    that is fastest on this machine (probed here, see runtime/stage_choice.py); `stage_variants` gives the MTCNN
+    choice instead (the benchmark's, made once); `description` says what was chosen."""
     from edgeface.runtime import interpreter
     from edgeface.runtime.manifest import checked_operating_point, load_manifest
     from edgeface.runtime.tflite_facenet import TfliteFaceNet
@@ -152,18 +152,21 @@ def open_runtime(models_dir: str | os.PathLike, variant: str | None = None, num_
     nets = TfliteMtcnnNets(folder, chosen, manifest, num_threads, delegates, stages.variants)
     embedder = TfliteFaceNet(folder, chosen, manifest, num_threads, delegates)
     float_entry = manifest.find("facenet", "fp32") or manifest.find("facenet", chosen)
-    liveness = None
+    liveness, live_variant = None, None
     if manifest.find("liveness_v2", chosen):
         from edgeface.runtime.liveness import TfliteLiveness, checked_liveness
 
         live_point = checked_liveness(manifest.liveness or {}, str(folder / "manifest.json"))
-        liveness = LivenessCheck(TfliteLiveness(folder, chosen, manifest, num_threads, delegates),
+        live_variant = probe_liveness(folder, manifest, chosen, num_threads)[0] if variant is None else chosen
+        liveness = LivenessCheck(TfliteLiveness(folder, live_variant, manifest, num_threads,
+                                                delegates if live_variant == chosen else None),
                                  live_point.get("live_threshold"), live_point.get("source", ""))
     point = checked_operating_point(manifest.operating_point or {}, str(folder / "manifest.json"))
     return FacePipeline(
         detector=Detector(nets, config), embedder=embedder,
         operating_point=OperatingPoint.from_record(point, weights_id=float_entry.sha256), liveness=liveness,
         description={"models": str(folder), "variant": chosen, "detector": stages.describe(),
+                     **({"liveness": live_variant} if live_variant else {}),
                      "min_face_size": round(config.min_face_size, 2),
                      "accelerator": "edgetpu" if delegates else "cpu",
                      "interpreter": interpreter.backend_name(), "threads": num_threads})

@@ -76,6 +76,30 @@ def test_each_stage_runs_the_fastest_variant_unless_one_is_asked_for(models_dir)
     assert asked.detector.nets.variants == dict.fromkeys(("pnet", "rnet", "onet"), "int8")
 
 
+def test_the_anti_spoofing_pair_runs_its_fastest_measured_variant_unless_one_is_asked_for(models_dir):
+    from edgeface.runtime.manifest import load_manifest
+    from edgeface.runtime.pipeline import open_runtime
+    from edgeface.runtime.stage_choice import MARGIN, probe_liveness
+
+    manifest = load_manifest(models_dir)
+    variant, times = probe_liveness(models_dir, manifest, "int8")
+    assert set(times) == {"int8", "fp32"}  # the two measured on NUAA's test split; never fp16/dynamic/edgetpu
+    assert variant == "int8" or times[variant] < MARGIN * times["int8"]
+    assert probe_liveness(models_dir, manifest, "edgetpu") == ("edgetpu", {})  # the Coral runs its int8 graph
+    pipeline = open_runtime(models_dir)
+    assert pipeline.description["liveness"] == pipeline.liveness.scorer.variant in ("int8", "fp32")
+    asked = open_runtime(models_dir, "fp32")
+    assert asked.liveness.scorer.variant == "fp32" and asked.description["liveness"] == "fp32"
+
+
+def test_a_candidate_must_beat_the_default_by_the_margin():
+    from edgeface.runtime.stage_choice import MARGIN, _fastest
+
+    assert _fastest({"int8": 10.0, "fp32": 3.0}, "int8") == "fp32"
+    assert _fastest({"int8": 10.0, "fp32": 10.0 * MARGIN + 0.01}, "int8") == "int8"  # noise does not flip it
+    assert _fastest({}, "int8") == "int8" and _fastest({"fp32": 1.0}, "int8") == "int8"
+
+
 # --- door profile -----------------------------------------------------------------------------------------
 def test_a_door_profile_uses_the_tail_of_the_converted_pyramid():
     levels = lambda size: [geometry.scaled_size(480, 640, s) for s in geometry.pyramid_scales(480, 640, size, 0.709)]  # noqa: E731
