@@ -55,7 +55,8 @@ def one_face_frame(lfw_image: np.ndarray, size: tuple[int, int] = (640, 480)) ->
 
 def bench_variant(models_dir: Path, variant: str, frame: np.ndarray, threads: int, repeats: int,
                   config: CascadeConfig, stages: dict[str, str] | None = None) -> dict:
-    """One row: `variant` for every net, or per MTCNN stage as `stages` says (the runtime's own choice)."""
+    """One row: `variant` for every net, or per MTCNN stage and for the anti-spoofing pair as `stages` says (the
+    runtime's own choice)."""
     from edgeface.runtime.pipeline import open_runtime
 
     pipeline = open_runtime(models_dir, variant, threads, config, use_edgetpu=False, stage_variants=stages)
@@ -106,7 +107,7 @@ def run_bench(models_dir: Path, lfw_image: np.ndarray, threads_list: list[int], 
 
     from edgeface.runtime import geometry
     from edgeface.runtime.pipeline import choose_variant
-    from edgeface.runtime.stage_choice import probe_stages
+    from edgeface.runtime.stage_choice import probe_liveness, probe_stages
 
     manifest = load_manifest(models_dir)
     config = CascadeConfig(min_face_size=manifest.camera.get("min_face_size", 20.0))
@@ -123,8 +124,9 @@ def run_bench(models_dir: Path, lfw_image: np.ndarray, threads_list: list[int], 
         default = choose_variant(manifest, None, None)
         probe = probe_stages(models_dir, manifest, default, frame.shape[:2], cascade.min_face_size,
                              cascade.scale_factor)
-        choice[label.strip() or "default"] = probe.variants
-        results[f"{label}auto/1t"] = bench_variant(models_dir, default, frame, 1, repeats, cascade, probe.variants)
+        auto = {**probe.variants, "liveness": probe_liveness(models_dir, manifest, default)[0]}
+        choice[label.strip() or "default"] = auto
+        results[f"{label}auto/1t"] = bench_variant(models_dir, default, frame, 1, repeats, cascade, auto)
         if label:
             for variant in variants:
                 results[f"door {variant}/1t"] = bench_variant(models_dir, variant, frame, 1, repeats, cascade)

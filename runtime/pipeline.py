@@ -126,8 +126,8 @@ def open_runtime(models_dir: str | os.PathLike, variant: str | None = None, num_
     """The TFLite pipeline of a converted models folder (manifest and sha256 checked before anything runs).
 
     With no `variant` asked for and no Edge TPU, each MTCNN stage, and the anti-spoofing pair, runs the variant
-    that is fastest on this machine (probed here, see runtime/stage_choice.py); `stage_variants` gives the MTCNN
-    choice instead (the benchmark's, made once); `description` says what was chosen."""
+    that is fastest on this machine (probed here, see runtime/stage_choice.py); `stage_variants` gives that choice
+    instead (per MTCNN stage, and "liveness": the benchmark's, made once); `description` says what was chosen."""
     from edgeface.runtime import interpreter
     from edgeface.runtime.manifest import checked_operating_point, load_manifest
     from edgeface.runtime.tflite_facenet import TfliteFaceNet
@@ -144,7 +144,8 @@ def open_runtime(models_dir: str | os.PathLike, variant: str | None = None, num_
     if "min_face_size" in camera and config.scale_factor == camera.get("scale_factor", config.scale_factor):
         config = replace(config, min_face_size=geometry.snap_min_face(config.min_face_size, camera["min_face_size"],
                                                                      config.scale_factor))
-    stages = StageChoice({**dict.fromkeys(STAGES, chosen), **(stage_variants or {})})
+    given = stage_variants or {}
+    stages = StageChoice({**dict.fromkeys(STAGES, chosen), **{k: v for k, v in given.items() if k in STAGES}})
     if stage_variants is None and variant is None and chosen != "edgetpu" and camera.get("input_sizes"):
         width, height = camera["input_sizes"][0]
         stages = probe_stages(folder, manifest, chosen, (height, width), config.min_face_size, config.scale_factor,
@@ -157,7 +158,8 @@ def open_runtime(models_dir: str | os.PathLike, variant: str | None = None, num_
         from edgeface.runtime.liveness import TfliteLiveness, checked_liveness
 
         live_point = checked_liveness(manifest.liveness or {}, str(folder / "manifest.json"))
-        live_variant = probe_liveness(folder, manifest, chosen, num_threads)[0] if variant is None else chosen
+        live_variant = given.get("liveness") or (
+            probe_liveness(folder, manifest, chosen, num_threads)[0] if variant is None else chosen)
         liveness = LivenessCheck(TfliteLiveness(folder, live_variant, manifest, num_threads,
                                                 delegates if live_variant == chosen else None),
                                  live_point.get("live_threshold"), live_point.get("source", ""))

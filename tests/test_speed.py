@@ -90,6 +90,8 @@ def test_the_anti_spoofing_pair_runs_its_fastest_measured_variant_unless_one_is_
     assert pipeline.description["liveness"] == pipeline.liveness.scorer.variant in ("int8", "fp32")
     asked = open_runtime(models_dir, "fp32")
     assert asked.liveness.scorer.variant == "fp32" and asked.description["liveness"] == "fp32"
+    given = open_runtime(models_dir, "int8", stage_variants={"liveness": "fp32"})  # the benchmark's auto row
+    assert given.liveness.scorer.variant == "fp32" and set(given.detector.nets.variants.values()) == {"int8"}
 
 
 def test_a_candidate_must_beat_the_default_by_the_margin():
