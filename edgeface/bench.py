@@ -120,11 +120,12 @@ def run_bench(models_dir: Path, lfw_image: np.ndarray, threads_list: list[int], 
         for threads in threads_list:
             results[f"{variant}/{threads}t"] = bench_variant(models_dir, variant, frame, threads, repeats, config)
     choice = {}
+    default = choose_variant(manifest, None, None)
+    liveness = probe_liveness(models_dir, manifest, default)[0]  # per face: the same for both profiles
     for label, cascade in (("", config), ("door ", door)):
-        default = choose_variant(manifest, None, None)
         probe = probe_stages(models_dir, manifest, default, frame.shape[:2], cascade.min_face_size,
                              cascade.scale_factor)
-        auto = {**probe.variants, "liveness": probe_liveness(models_dir, manifest, default)[0]}
+        auto = {**probe.variants, "liveness": liveness}
         choice[label.strip() or "default"] = auto
         results[f"{label}auto/1t"] = bench_variant(models_dir, default, frame, 1, repeats, cascade, auto)
         if label:

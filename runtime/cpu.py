@@ -30,10 +30,14 @@ def _first_fields(cpuinfo: str | Path) -> dict[str, str] | None:
     return fields
 
 
-def cpu_flags(cpuinfo: str | Path = CPUINFO) -> set[str]:
-    """The instruction-set flags of the first CPU (x86 `flags`, Arm `Features`); empty where unreadable."""
-    fields = _first_fields(cpuinfo) or {}
+def _flags(fields: dict[str, str]) -> set[str]:
+    """The instruction-set flags among cpuinfo's fields (x86 `flags`, Arm `Features`)."""
     return set((fields.get("flags") or fields.get("features") or "").split())
+
+
+def cpu_flags(cpuinfo: str | Path = CPUINFO) -> set[str]:
+    """The instruction-set flags of the first CPU; empty where unreadable."""
+    return _flags(_first_fields(cpuinfo) or {})
 
 
 def describe_cpu(cpuinfo: str | Path = CPUINFO) -> dict:
@@ -45,7 +49,7 @@ def describe_cpu(cpuinfo: str | Path = CPUINFO) -> dict:
     model = fields.get("model name") or fields.get("model") or fields.get("hardware")
     if model:
         described["model"] = model
-    flags = set((fields.get("flags") or fields.get("features") or "").split())
+    flags = _flags(fields)
     described["int8_relevant_flags"] = [flag for flag in INT8_RELEVANT_FLAGS if flag in flags]
     return described
 
