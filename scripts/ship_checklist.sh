@@ -55,6 +55,8 @@ step card python scripts/write_model_card.py --deployed --allpairs-int8 reports/
   --door-policy reports/door_policy_nns2_int8.json --allpairs-float reports/allpairs_nns2_float.json \
   --compare reports/compare_int8.json
 step scenario edgeface lock scenario --models models
+step scenario_liveness_on edgeface lock scenario --models models --liveness on --strangers 0 \
+  --out reports/door_scenario_lfw_liveness_on.json   # README: pasted LFW photos are refused as photos
 step workflow python scripts/lfw_workflow_eval.py --models models
 if [ -n "$nuaa" ]; then
   for mode in off on; do
