@@ -75,6 +75,37 @@ def test_hard_pair_loss_takes_the_lookalike_strangers_and_the_unlike_pair():
     assert float(losses.hard_pair_similarity_loss(labels, teacher, teacher)) == pytest.approx(0.0, abs=1e-7)
 
 
+def test_genuine_pair_loss_counts_only_pairs_of_one_known_identity():
+    # Faces 0,1,2 are one person, 3,4 another, 5 and 6 unknown (they never pair, even with each other).
+    teacher = unit([1, 0, 0], [0.9, 0.1, 0], [0.8, 0.2, 0.1], [0, 1, 0], [0, 0.9, 0.3], [0, 0, 1], [0, 0.1, 1])
+    student = unit([1, 0, 0], [0.5, 0.5, 0], [0.8, 0.2, 0.1], [0, 1, 0], [0, 0.9, 0.3], [0.3, 0, 1], [0, 0.5, 1])
+    labels = np.array([4, 4, 4, 8, 8, -1, -1])
+    s, t = student @ student.T, teacher @ teacher.T
+    pairs = [(0, 1), (0, 2), (1, 2), (3, 4)]
+    expected = np.mean([(s[i, j] - t[i, j]) ** 2 for i, j in pairs])
+    got = float(losses.genuine_pair_similarity_loss(labels, student, teacher))
+    assert got == pytest.approx(expected, rel=1e-5)
+    assert got > 0.01
+    # the unknown faces 5, 6 differ a lot between student and teacher, and change nothing
+    assert float(losses.genuine_pair_similarity_loss(labels[:5], student[:5], teacher[:5])) == pytest.approx(got, rel=1e-5)
+    assert float(losses.genuine_pair_similarity_loss(np.array([1, 2, -1]), student[:3], teacher[:3])) == 0.0
+
+
+def test_genuine_pair_weight_groups_identities_in_each_batch():
+    from edgeface.training.train import TrainConfig, batch_indices
+
+    classes = np.repeat(np.arange(50), 4)  # 50 people x 4 faces, in 200 crops
+    members = {c: np.nonzero(classes == c)[0] for c in range(50)}
+    data = type("Data", (), {"multi_image_classes": np.arange(50), "members": members,
+                             "__len__": lambda self: len(classes)})()
+    for weight, grouped in ((0.0, False), (1.0, True)):
+        config = TrainConfig(batch_size=64, weight_genuine_pairs=weight, identities_per_batch=8, bfloat16=False)
+        batch = next(batch_indices(data, config, np.random.default_rng(0)))
+        assert len(batch) == 64
+        head = classes[batch[:32]]
+        assert (len(np.unique(head)) == 8 and np.all(np.bincount(head) % 4 == 0)) == grouped
+
+
 def test_augmented_views_blend_the_asked_share_and_forget_their_labels():
     from edgeface.training.train import TrainConfig, augment_views
 

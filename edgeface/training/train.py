@@ -36,7 +36,7 @@ class TrainConfig:
     weight_triplet: float = 0.0
     weight_softmax: float = 0.0
     triplet_margin: float = 0.2
-    identities_per_batch: int = 16  # triplet: identity-balanced part of each batch (P identities x 4 images)
+    identities_per_batch: int = 16  # triplet / genuine pairs: identity-grouped part of each batch (P x 4 images)
     seed: int = 20261121
     bfloat16: bool | None = None  # mixed bfloat16; None: on where the CPU computes it natively (`native_bfloat16`)
     log_every: int = 50
@@ -51,6 +51,7 @@ class TrainConfig:
     mixup: float = 0.0  # online teacher only: this fraction of each batch is two faces blended (see `augment_views`)
     weight_hard_pairs: float = 0.0  # teacher's similarity matched on the hardest in-batch pairs (the FAR tail)
     hard_pair_fraction: float = 0.02
+    weight_genuine_pairs: float = 0.0  # teacher's similarity matched on same-identity pairs (grouped batches)
     dev_tail: bool = False  # also log all-vs-all TAR at FAR 1e-3..1e-5 on LFW View-1 images; keep the best by it
 
     def __post_init__(self) -> None:
@@ -123,12 +124,14 @@ class LossWindow:
 
 
 def batch_indices(data: TrainingData, config: TrainConfig, rng: np.random.Generator):
-    """Endless batches: shuffled epochs; with a triplet weight, the first part is P identities x up to 4 faces."""
+    """Endless batches: shuffled epochs; with a triplet or genuine-pair weight, the first part is P identities x up
+    to 4 faces (a random batch holds almost no two faces of one person)."""
+    grouped_batches = config.weight_triplet > 0 or config.weight_genuine_pairs > 0
     while True:
         order = rng.permutation(len(data))
         for start in range(0, len(order) - config.batch_size + 1, config.batch_size):
             batch = order[start : start + config.batch_size]
-            if config.weight_triplet > 0 and len(data.multi_image_classes):
+            if grouped_batches and len(data.multi_image_classes):
                 chosen = rng.choice(data.multi_image_classes, config.identities_per_batch, replace=False)
                 grouped = np.concatenate([rng.choice(data.members[c], min(4, len(data.members[c])), replace=False)
                                           for c in chosen])
@@ -369,6 +372,9 @@ class Trainer:
                 parts["hard_pairs"] = losses.hard_pair_similarity_loss(labels, embeddings, teacher,
                                                                        c.hard_pair_fraction)
                 total += c.weight_hard_pairs * parts["hard_pairs"]
+            if c.weight_genuine_pairs > 0:
+                parts["genuine_pairs"] = losses.genuine_pair_similarity_loss(labels, embeddings, teacher)
+                total += c.weight_genuine_pairs * parts["genuine_pairs"]
             if c.weight_triplet > 0:
                 parts["triplet"] = losses.triplet_semihard_loss(labels, embeddings, c.triplet_margin)
                 total += c.weight_triplet * parts["triplet"]
