@@ -91,6 +91,26 @@ def test_genuine_pair_loss_counts_only_pairs_of_one_known_identity():
     assert float(losses.genuine_pair_similarity_loss(np.array([1, 2, -1]), student[:3], teacher[:3])) == 0.0
 
 
+def test_neighbour_loss_is_the_kl_of_the_softmax_over_other_faces():
+    teacher = unit([1, 0, 0], [0.9, 0.1, 0], [0, 1, 0], [0, 0.6, 0.8])
+    student = unit([1, 0, 0], [0.5, 0.5, 0], [0, 1, 0], [0.2, 0.6, 0.8])
+    tau = 0.1
+
+    def softmax_rows(v):
+        logits = v @ v.T / tau
+        np.fill_diagonal(logits, -np.inf)
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    p, q = softmax_rows(teacher.astype(np.float64)), softmax_rows(student.astype(np.float64))
+    off = ~np.eye(4, dtype=bool)
+    expected = np.mean([np.sum(p[i][off[i]] * np.log(p[i][off[i]] / q[i][off[i]])) for i in range(4)])
+    got = float(losses.neighbour_distribution_loss(student, teacher, tau))
+    assert got == pytest.approx(expected, rel=1e-4)
+    assert got > 0.01
+    assert float(losses.neighbour_distribution_loss(teacher, teacher, tau)) == pytest.approx(0.0, abs=1e-6)
+
+
 def test_genuine_pair_weight_groups_identities_in_each_batch():
     from edgeface.training.train import TrainConfig, batch_indices
 
@@ -98,8 +118,8 @@ def test_genuine_pair_weight_groups_identities_in_each_batch():
     members = {c: np.nonzero(classes == c)[0] for c in range(50)}
     data = type("Data", (), {"multi_image_classes": np.arange(50), "members": members,
                              "__len__": lambda self: len(classes)})()
-    for weight, grouped in ((0.0, False), (1.0, True)):
-        config = TrainConfig(batch_size=64, weight_genuine_pairs=weight, identities_per_batch=8, bfloat16=False)
+    for weights, grouped in (({}, False), ({"weight_genuine_pairs": 1.0}, True), ({"weight_neighbours": 1.0}, True)):
+        config = TrainConfig(batch_size=64, identities_per_batch=8, bfloat16=False, **weights)
         batch = next(batch_indices(data, config, np.random.default_rng(0)))
         assert len(batch) == 64
         head = classes[batch[:32]]

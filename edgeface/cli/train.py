@@ -85,6 +85,9 @@ def train_run(
     hard_pair_fraction: float = typer.Option(0.02, help="share of different-face (and same-face) pairs counted hard"),
     weight_genuine_pairs: float = typer.Option(0.0, help="match the teacher's similarity on same-person pairs "
                                                          "(batches then group 16 identities x 4 faces)"),
+    weight_neighbours: float = typer.Option(0.0, help="match the teacher's softmax over each face's in-batch "
+                                                      "neighbours (batches then group 16 identities x 4 faces)"),
+    neighbour_temperature: float = typer.Option(0.05, help="temperature of that softmax"),
     dev_tail: bool = typer.Option(False, help="at each dev check also log TAR at FAR 1e-3..1e-5 over every pair of "
                                               "LFW's View-1 images, and keep best_tail.weights.h5 by it"),
     lfw_root: Optional[Path] = LfwOption,
@@ -101,7 +104,8 @@ def train_run(
                          init_projection=str(init_projection) if init_projection else None,
                          mirror_fused_targets=mirror_fused_targets, online_teacher=online_teacher, mixup=mixup,
                          weight_hard_pairs=weight_hard_pairs, hard_pair_fraction=hard_pair_fraction,
-                         weight_genuine_pairs=weight_genuine_pairs,
+                         weight_genuine_pairs=weight_genuine_pairs, weight_neighbours=weight_neighbours,
+                         neighbour_temperature=neighbour_temperature,
                          dev_tail=dev_tail)
     with quiet_terminal(out / "train.log"):
         trainer = Trainer(config)

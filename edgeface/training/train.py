@@ -52,6 +52,8 @@ class TrainConfig:
     weight_hard_pairs: float = 0.0  # teacher's similarity matched on the hardest in-batch pairs (the FAR tail)
     hard_pair_fraction: float = 0.02
     weight_genuine_pairs: float = 0.0  # teacher's similarity matched on same-identity pairs (grouped batches)
+    weight_neighbours: float = 0.0  # teacher's softmax over each face's in-batch neighbours (grouped batches)
+    neighbour_temperature: float = 0.05
     dev_tail: bool = False  # also log all-vs-all TAR at FAR 1e-3..1e-5 on LFW View-1 images; keep the best by it
 
     def __post_init__(self) -> None:
@@ -124,9 +126,9 @@ class LossWindow:
 
 
 def batch_indices(data: TrainingData, config: TrainConfig, rng: np.random.Generator):
-    """Endless batches: shuffled epochs; with a triplet or genuine-pair weight, the first part is P identities x up
-    to 4 faces (a random batch holds almost no two faces of one person)."""
-    grouped_batches = config.weight_triplet > 0 or config.weight_genuine_pairs > 0
+    """Endless batches: shuffled epochs; with a triplet, genuine-pair or neighbour weight, the first part is
+    P identities x up to 4 faces (a random batch holds almost no two faces of one person)."""
+    grouped_batches = config.weight_triplet > 0 or config.weight_genuine_pairs > 0 or config.weight_neighbours > 0
     while True:
         order = rng.permutation(len(data))
         for start in range(0, len(order) - config.batch_size + 1, config.batch_size):
@@ -375,6 +377,9 @@ class Trainer:
             if c.weight_genuine_pairs > 0:
                 parts["genuine_pairs"] = losses.genuine_pair_similarity_loss(labels, embeddings, teacher)
                 total += c.weight_genuine_pairs * parts["genuine_pairs"]
+            if c.weight_neighbours > 0:
+                parts["neighbours"] = losses.neighbour_distribution_loss(embeddings, teacher, c.neighbour_temperature)
+                total += c.weight_neighbours * parts["neighbours"]
             if c.weight_triplet > 0:
                 parts["triplet"] = losses.triplet_semihard_loss(labels, embeddings, c.triplet_margin)
                 total += c.weight_triplet * parts["triplet"]
