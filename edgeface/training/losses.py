@@ -56,6 +56,21 @@ def cosine_softmax_loss(labels: tf.Tensor, embeddings: tf.Tensor, class_weights:
                                  tf.reduce_sum(tf.cast(known, tf.float32)))
 
 
+def unit_cosines(vectors: tf.Tensor) -> tf.Tensor:
+    """The in-batch cosine-similarity matrix of `vectors` (normalised here)."""
+    unit = tf.math.l2_normalize(tf.cast(vectors, tf.float32), axis=1)
+    return tf.matmul(unit, unit, transpose_b=True)
+
+
+def pair_masks(labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """(upper: each unordered pair once, same: pairs of one known identity); label < 0 is unknown and never pairs."""
+    labels = tf.reshape(tf.cast(labels, tf.int64), [-1])
+    batch = tf.shape(labels)[0]
+    upper = tf.linalg.band_part(tf.ones((batch, batch), tf.bool), 0, -1) & ~tf.eye(batch, dtype=tf.bool)
+    known = labels >= 0
+    return upper, tf.equal(labels[:, None], labels[None, :]) & known[:, None] & known[None, :]
+
+
 def embedding_distillation_loss(projected: tf.Tensor, teacher: tf.Tensor) -> tf.Tensor:
     """1 - cosine between the student's (projected) embedding and the teacher's, averaged over the batch."""
     student = tf.math.l2_normalize(tf.cast(projected, tf.float32), axis=1)
@@ -82,15 +97,8 @@ def hard_pair_similarity_loss(labels: tf.Tensor, student: tf.Tensor, teacher: tf
     pairs whose similarity is lowest, and returns the mean squared student - teacher difference over them.
     Pairs with an unknown identity (label < 0) count as different faces, as in the triplet loss.
     """
-    labels = tf.reshape(tf.cast(labels, tf.int64), [-1])
-    student = tf.math.l2_normalize(tf.cast(student, tf.float32), axis=1)
-    teacher = tf.math.l2_normalize(tf.cast(teacher, tf.float32), axis=1)
-    s = tf.matmul(student, student, transpose_b=True)
-    t = tf.matmul(teacher, teacher, transpose_b=True)
-    batch = tf.shape(labels)[0]
-    upper = tf.linalg.band_part(tf.ones((batch, batch), tf.bool), 0, -1) & ~tf.eye(batch, dtype=tf.bool)
-    known = labels >= 0
-    same = tf.equal(labels[:, None], labels[None, :]) & known[:, None] & known[None, :]
+    s, t = unit_cosines(student), unit_cosines(teacher)
+    upper, same = pair_masks(labels)
     squared = tf.square(s - t)
     total, count = tf.constant(0.0), tf.constant(0.0)
     for chosen, hardness in ((upper & ~same, tf.maximum(s, t)), (upper & same, -tf.minimum(s, t))):
@@ -113,14 +121,9 @@ def genuine_pair_similarity_loss(labels: tf.Tensor, student: tf.Tensor, teacher:
     batches (`--weight-genuine-pairs`) each holds P identities x 4 faces, and this loss teaches it. Unknown
     identities (label < 0) never pair. Zero when the batch has no same-identity pair.
     """
-    labels = tf.reshape(tf.cast(labels, tf.int64), [-1])
-    student = tf.math.l2_normalize(tf.cast(student, tf.float32), axis=1)
-    teacher = tf.math.l2_normalize(tf.cast(teacher, tf.float32), axis=1)
-    batch = tf.shape(labels)[0]
-    upper = tf.linalg.band_part(tf.ones((batch, batch), tf.bool), 0, -1) & ~tf.eye(batch, dtype=tf.bool)
-    known = labels >= 0
-    same = upper & tf.equal(labels[:, None], labels[None, :]) & known[:, None] & known[None, :]
-    squared = tf.square(tf.matmul(student, student, transpose_b=True) - tf.matmul(teacher, teacher, transpose_b=True))
+    upper, same = pair_masks(labels)
+    same = upper & same
+    squared = tf.square(unit_cosines(student) - unit_cosines(teacher))
     return tf.math.divide_no_nan(tf.reduce_sum(tf.where(same, squared, 0.0)), tf.reduce_sum(tf.cast(same, tf.float32)))
 
 
@@ -134,10 +137,8 @@ def neighbour_distribution_loss(student: tf.Tensor, teacher: tf.Tensor, temperat
     the others', so a same-person partner can only be pulled closer than the strangers around it. With
     identity-grouped batches each face has up to three same-person neighbours, whose share the teacher gives.
     """
-    student = tf.math.l2_normalize(tf.cast(student, tf.float32), axis=1)
-    teacher = tf.math.l2_normalize(tf.cast(teacher, tf.float32), axis=1)
     self_mask = tf.eye(tf.shape(student)[0]) * 1e9  # a face is not its own neighbour
-    s = tf.matmul(student, student, transpose_b=True) / temperature - self_mask
-    t = tf.matmul(teacher, teacher, transpose_b=True) / temperature - self_mask
+    s = unit_cosines(student) / temperature - self_mask
+    t = unit_cosines(teacher) / temperature - self_mask
     p_teacher = tf.nn.softmax(t, axis=1)
     return tf.reduce_mean(tf.reduce_sum(p_teacher * (tf.nn.log_softmax(t, axis=1) - tf.nn.log_softmax(s, axis=1)), axis=1))

@@ -36,7 +36,7 @@ class TrainConfig:
     weight_triplet: float = 0.0
     weight_softmax: float = 0.0
     triplet_margin: float = 0.2
-    identities_per_batch: int = 16  # triplet / genuine pairs: identity-grouped part of each batch (P x 4 images)
+    identities_per_batch: int = 16  # triplet / genuine pairs / neighbours: grouped part of a batch (P x 4)
     seed: int = 20261121
     bfloat16: bool | None = None  # mixed bfloat16; None: on where the CPU computes it natively (`native_bfloat16`)
     log_every: int = 50
