@@ -88,3 +88,49 @@ def test_bfloat16_defaults_to_what_the_cpu_computes_natively():
 
     assert TrainConfig().bfloat16 == native_bfloat16()  # the default is resolved, and recorded in config.json
     assert TrainConfig(bfloat16=True).bfloat16 and not TrainConfig(bfloat16=False).bfloat16
+
+
+def test_a_run_kept_mid_way_continues_its_schedule_with_fresh_moments(tmp_path):
+    from dataclasses import asdict
+
+    from edgeface.runtime.errors import UsageError
+    from edgeface.runtime.fileio import atomic_write_json
+
+    config = TrainConfig(sets=[str(tiny_set(tmp_path))], out_dir=str(tmp_path / "run"), batch_size=8, epochs=8,
+                         learning_rate=1e-3, warmup_steps=2, bfloat16=False)
+    first = Trainer(config)  # 16 crops / 8 = 2 steps an epoch: 16 steps
+    train_steps(first, 5)
+    first.save_checkpoint()
+    atomic_write_json(tmp_path / "run" / "config.json", asdict(config))
+    kept = tmp_path / "run" / "student.weights.h5"
+
+    later = TrainConfig(**{**asdict(config), "out_dir": str(tmp_path / "run2"), "init_weights": str(kept),
+                           "init_projection": str(tmp_path / "run" / "checkpoint.npz"), "continue_schedule": True})
+    continued = Trainer(later)
+    assert continued.start_step == continued.step == 5 and continued.total_steps == 16
+    for ours, theirs in zip(continued.student.get_weights(), first.student.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    schedule, base = continued.optimizer._learning_rate, first.optimizer._learning_rate
+    assert float(continued.optimizer.iterations) == 0  # Adam's moments and bias correction start afresh
+    assert float(schedule(0)) == pytest.approx(float(base(5)) / 2)  # ramped up again over the warm-up steps
+    for step in (1, 4, 10):
+        assert float(schedule(step)) == pytest.approx(float(base(5 + step)))
+    assert float(base(5)) < config.learning_rate  # already on the decay: not the fresh schedule's peak
+
+    with pytest.raises(UsageError, match="--learning-rate 0.001"):  # another schedule cannot continue this one
+        Trainer(TrainConfig(**{**asdict(later), "learning_rate": 5e-4}))
+    with pytest.raises(UsageError, match="nothing to continue"):
+        Trainer(TrainConfig(**{**asdict(later), "epochs": 2, "warmup_steps": 2, "batch_size": 8,
+                               "init_projection": str(_without_config(tmp_path))}))
+    with pytest.raises(UsageError, match="needs --init-weights"):
+        TrainConfig(continue_schedule=True)
+
+
+def _without_config(tmp_path):
+    """The kept checkpoint alone (no config.json beside it), as from a hand-copied folder."""
+    import shutil
+
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copyfile(tmp_path / "run" / "checkpoint.npz", alone / "checkpoint.npz")
+    return alone / "checkpoint.npz"

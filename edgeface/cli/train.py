@@ -90,6 +90,9 @@ def train_run(
     neighbour_temperature: float = typer.Option(0.05, help="temperature of that softmax"),
     dev_tail: bool = typer.Option(False, help="at each dev check also log TAR at FAR 1e-3..1e-5 over every pair of "
                                               "LFW's View-1 images, and keep best_tail.weights.h5 by it"),
+    continue_schedule: bool = typer.Option(False, help="with --init-weights/--init-projection from a run kept mid-way: "
+                                                       "go on with its schedule from the step its checkpoint "
+                                                       "records (same schedule flags), not a fresh one"),
     lfw_root: Optional[Path] = LfwOption,
 ) -> None:
     """Train the NNS2 FaceNet (distillation by default; triplet/softmax selectable)."""
@@ -106,10 +109,11 @@ def train_run(
                          weight_hard_pairs=weight_hard_pairs, hard_pair_fraction=hard_pair_fraction,
                          weight_genuine_pairs=weight_genuine_pairs, weight_neighbours=weight_neighbours,
                          neighbour_temperature=neighbour_temperature,
-                         dev_tail=dev_tail)
+                         dev_tail=dev_tail, continue_schedule=continue_schedule)
     with quiet_terminal(out / "train.log"):
         trainer = Trainer(config)
         typer.echo(f"{len(trainer.data)} crops ({trainer.data.removed_duplicates} LFW near-duplicates removed), "
-                   f"{trainer.data.num_classes} identities, {trainer.total_steps} steps", err=True)
+                   f"{trainer.data.num_classes} identities, {trainer.total_steps} steps"
+                   + (f" (continued from step {trainer.start_step})" if trainer.start_step else ""), err=True)
         result = trainer.run(resume=resume)
     typer.echo(str(result))

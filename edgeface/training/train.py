@@ -55,6 +55,7 @@ class TrainConfig:
     weight_neighbours: float = 0.0  # teacher's softmax over each face's in-batch neighbours (grouped batches)
     neighbour_temperature: float = 0.05
     dev_tail: bool = False  # also log all-vs-all TAR at FAR 1e-3..1e-5 on LFW View-1 images; keep the best by it
+    continue_schedule: bool = False  # with --init-projection: go on with that run's schedule (see `continued_step`)
 
     def __post_init__(self) -> None:
         if self.bfloat16 is None:
@@ -63,6 +64,58 @@ class TrainConfig:
             raise UsageError("--mixup needs --online-teacher: a blend of two faces has no cached teacher target")
         if not 0.0 <= self.mixup <= 1.0 or not 0.0 < self.hard_pair_fraction <= 1.0:
             raise UsageError("--mixup and the hard-pair fraction are fractions of the batch (0..1)")
+        if self.continue_schedule and not (self.init_weights and self.init_projection):
+            raise UsageError("--continue-schedule needs --init-weights and --init-projection from the run it continues")
+
+
+SCHEDULE_FIELDS = ("epochs", "batch_size", "learning_rate", "warmup_steps")
+
+
+def continued_step(config: TrainConfig) -> int:
+    """The step at which a run kept mid-schedule stopped: where `--continue-schedule` takes its schedule up.
+
+    Why: the training machine's work folder can be gone by the next session, and with it the optimiser state
+    `--resume` needs. A fresh warm start pays a full warm-up dip (about a point at FAR 1e-4 on View-1 for 400
+    steps); going on along the same cosine schedule from the kept weights only re-estimates Adam's moments.
+    The step is the one the kept checkpoint.npz records; the schedule flags must be that run's (config.json)."""
+    projection = Path(config.init_projection)
+    with np.load(projection, allow_pickle=False) as state:
+        if "step" not in state:
+            raise UsageError(f"{projection}: it records no step to continue the schedule from")
+        step = int(state["step"])
+    earlier = projection.with_name("config.json")
+    if earlier.is_file():
+        settings = json.loads(earlier.read_text())
+        differ = [f"--{f.replace('_', '-')} {settings[f]} (here {getattr(config, f)})" for f in SCHEDULE_FIELDS
+                  if f in settings and settings[f] != getattr(config, f)]
+        if differ:
+            raise UsageError(f"--continue-schedule: the run in {earlier.parent} used " + ", ".join(differ))
+    return step
+
+
+def learning_rate_schedule(total_steps: int, config: TrainConfig, start_step: int = 0):
+    """Linear warm-up, then cosine decay to 1% over the run's `total_steps`.
+
+    From `start_step` > 0 (a continued run, whose optimiser starts afresh) the schedule goes on from that step,
+    ramped up again over `warmup_steps` while Adam's moment estimates refill."""
+    from tensorflow import keras
+
+    base = keras.optimizers.schedules.CosineDecay(
+        0.0, max(1, total_steps - config.warmup_steps), alpha=0.01,
+        warmup_target=config.learning_rate, warmup_steps=config.warmup_steps)
+    if start_step == 0:
+        return base
+
+    class Continued(keras.optimizers.schedules.LearningRateSchedule):
+        def __call__(self, step):
+            step = keras.ops.cast(step, "float32")
+            ramp = keras.ops.minimum(1.0, (step + 1.0) / max(1, config.warmup_steps))
+            return base(step + float(start_step)) * ramp
+
+        def get_config(self) -> dict:
+            return {"start_step": start_step, **base.get_config()}
+
+    return Continued()
 
 
 class TrainingData:
@@ -339,15 +392,16 @@ class Trainer:
                                          name="class_weights")
         self.steps_per_epoch = len(self.data) // config.batch_size
         self.total_steps = int(config.epochs * self.steps_per_epoch)
-        schedule = keras.optimizers.schedules.CosineDecay(
-            0.0, max(1, self.total_steps - config.warmup_steps), alpha=0.01,
-            warmup_target=config.learning_rate, warmup_steps=config.warmup_steps)
-        self.optimizer = keras.optimizers.Adam(schedule)
+        self.start_step = continued_step(config) if config.continue_schedule else 0
+        if self.start_step >= self.total_steps:
+            raise UsageError(f"--continue-schedule: the run stopped at step {self.start_step}, "
+                             f"this one has {self.total_steps} steps: nothing to continue")
+        self.optimizer = keras.optimizers.Adam(learning_rate_schedule(self.total_steps, config, self.start_step))
         self.variables = self.student.trainable_variables + self.projection.trainable_variables
         if config.weight_softmax > 0:
             self.variables.append(self.class_weights)
         self.optimizer.build(self.variables)
-        self.step = 0
+        self.step = self.start_step
         self.rng = np.random.default_rng(config.seed)
         self.teacher = None
         if config.online_teacher:
@@ -473,6 +527,9 @@ class Trainer:
         if resumed:
             with open(log_path, "a") as log:  # steps after the checkpoint are logged again from here
                 log.write(json.dumps({"step": self.step, "resumed": True}) + "\n")
+        elif self.start_step:
+            with open(log_path, "a") as log:
+                log.write(json.dumps({"step": self.step, "continued_from": self.config.init_weights}) + "\n")
         while self.step < self.total_steps:
             index = np.sort(next(batches))
             images, teacher, labels = self.batch(index)
