@@ -23,14 +23,23 @@ def pair_scores(vectors: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, np
     return (vectors @ vectors.T)[upper], people[upper[0]] == people[upper[1]]
 
 
-def spread(scores: np.ndarray, same: np.ndarray, far: float) -> dict:
+def spread(scores: np.ndarray, same: np.ndarray, threshold: float) -> dict:
+    """Means and spreads of both sides, and where `threshold` (a cosine) sits between them."""
     impostor, genuine = scores[~same], scores[same]
-    threshold = float(np.sort(impostor)[::-1][int(far * len(impostor))])
     return {"genuine_mean": float(genuine.mean()), "genuine_sd": float(genuine.std()),
             "impostor_mean": float(impostor.mean()), "impostor_sd": float(impostor.std()), "threshold": threshold,
             "threshold_above_impostors_sd": float((threshold - impostor.mean()) / impostor.std()),
             "genuine_above_threshold_sd": float((genuine.mean() - threshold) / genuine.std()),
             "tar": float((genuine > threshold).mean())}
+
+
+def cosine_at_far(vectors: np.ndarray, people: np.ndarray, far: float) -> float:
+    """The operating point at `far` as `edgeface.allpairs` sets it (a distance), as a cosine."""
+    from edgeface.allpairs import all_pairs
+
+    _, labels = np.unique(people, return_inverse=True)
+    distance = all_pairs(vectors, labels).threshold_at_far(far)
+    return 1.0 - distance * distance / 2.0
 
 
 def main() -> None:
@@ -51,7 +60,7 @@ def main() -> None:
     for name, net in (("student", FloatFaceNet(weights=args.weights)), ("teacher", teacher_on_every_core())):
         vectors = l2_normalize(fuse_mirror(net.embed(crops), net.embed(mirror_images(crops))))
         scores, same = pair_scores(vectors, people)
-        rows[name] = spread(scores, same, args.far)
+        rows[name] = spread(scores, same, cosine_at_far(vectors, people, args.far))
         accepted[name] = scores[same] > rows[name]["threshold"]
     print(f"{len(people)} images, {int(same.sum())} genuine and {int((~same).sum())} impostor pairs, FAR {args.far:g}")
     for name, row in rows.items():
