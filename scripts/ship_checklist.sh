@@ -76,3 +76,5 @@ step soak /usr/bin/time -v edgeface lock run --video "$work/soak.avi" --models m
   --report reports/soak.json --audit "$work/soak_audit.jsonl"
 grep -h "Maximum resident" "$work/soak.log" || true
 echo "$(date +%T) checklist done; bench re-runs only where speed can have changed (the weights alone cannot)"
+echo "bench-tracking's visit counts do change with the weights: re-run it (edgeface convert --fp16 --dynamic --int8"
+echo "--edgetpu --input-size 640x480 --out bench_models; edgeface bench-tracking) on a quiet machine, for its frames/s"
