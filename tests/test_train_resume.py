@@ -120,8 +120,7 @@ def test_a_run_kept_mid_way_continues_its_schedule_with_fresh_moments(tmp_path):
     with pytest.raises(UsageError, match="--learning-rate 0.001"):  # another schedule cannot continue this one
         Trainer(TrainConfig(**{**asdict(later), "learning_rate": 5e-4}))
     with pytest.raises(UsageError, match="nothing to continue"):
-        Trainer(TrainConfig(**{**asdict(later), "epochs": 2, "warmup_steps": 2, "batch_size": 8,
-                               "init_projection": str(_without_config(tmp_path))}))
+        Trainer(TrainConfig(**{**asdict(later), "epochs": 2, "init_projection": str(_without_config(tmp_path))}))
     with pytest.raises(UsageError, match="needs --init-weights"):
         TrainConfig(continue_schedule=True)
 

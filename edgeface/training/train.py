@@ -524,12 +524,12 @@ class Trainer:
         batches = batch_indices(self.data, self.config, self.rng)
         last_checkpoint, window = time.time(), LossWindow()
         bar = tqdm(total=self.total_steps, initial=self.step, desc="train", disable=not progress, mininterval=10)
-        if resumed:
-            with open(log_path, "a") as log:  # steps after the checkpoint are logged again from here
-                log.write(json.dumps({"step": self.step, "resumed": True}) + "\n")
-        elif self.start_step:
+        # a resume: steps after the checkpoint are logged again from here; a continued run: where it took up
+        start = ({"resumed": True} if resumed
+                 else {"continued_from": self.config.init_weights} if self.start_step else None)
+        if start:
             with open(log_path, "a") as log:
-                log.write(json.dumps({"step": self.step, "continued_from": self.config.init_weights}) + "\n")
+                log.write(json.dumps({"step": self.step, **start}) + "\n")
         while self.step < self.total_steps:
             index = np.sort(next(batches))
             images, teacher, labels = self.batch(index)
