@@ -20,11 +20,13 @@ def train_prepare(
     out: Path = typer.Argument(..., help="aligned crop cache to write (.npz)"),
     identities: Optional[Path] = typer.Option(None, help="CSV file,identity (e.g. ../shared/data/train/*.csv)"),
     jobs: int = typer.Option(2, help="parallel processes"),
+    min_face_size: float = typer.Option(20.0, min=12.0, help="smallest face searched, px (20: the runtime's; 40 "
+                                        "aligns large-face sets about twice as fast)"),
 ) -> None:
     """Align a face set with our MTCNN into a 112x112 crop cache (mirrored border for tight crops)."""
-    from edgeface.training.prepare import prepare_in_processes
+    from edgeface.training.prepare import PrepareConfig, prepare_in_processes
 
-    counts = prepare_in_processes(images_dir, out, identities, jobs)
+    counts = prepare_in_processes(images_dir, out, identities, jobs, PrepareConfig(min_face_size=min_face_size))
     typer.echo(f"{out}: aligned={counts['aligned']} failed={counts['failed']}")
 
 

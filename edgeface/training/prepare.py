@@ -26,6 +26,8 @@ from edgeface.runtime.images import ImageError, read_rgb
 class PrepareConfig:
     border: float = 0.3  # mirrored border, as a fraction of the image side, added before detection
     template: int = ALIGN_SIZE
+    # The runtime's 20 px by default. Face sets whose faces are all large (80+ px) can start the pyramid higher:
+    # 40 px aligns about twice as fast and shifts crops by sub-pixel landmark differences (docs/TRAINING.md).
     min_face_size: float = 20.0
 
 
@@ -92,7 +94,8 @@ def merge_shards(paths: list[Path], out_path: Path) -> dict:
     return {"aligned": int(len(merged["images"])), "failed": int(len(merged["failed"]))}
 
 
-def prepare_in_processes(images_dir: Path, out_path: Path, identities_csv: Path | None = None, jobs: int = 2) -> dict:
+def prepare_in_processes(images_dir: Path, out_path: Path, identities_csv: Path | None = None, jobs: int = 2,
+                         config: PrepareConfig = PrepareConfig()) -> dict:
     """`prepare_set` in `jobs` worker processes (one shard each, resumable: a finished shard is kept), merged.
 
     Processes rather than threads: MTCNN in TensorFlow holds one core per process on this kind of machine."""
@@ -104,7 +107,8 @@ def prepare_in_processes(images_dir: Path, out_path: Path, identities_csv: Path 
     shards = [out_path.with_name(f"{out_path.stem}.part{i}.npz") for i in range(jobs)]
     todo = [i for i, shard in enumerate(shards) if not shard.is_file()]
     workers = [subprocess.Popen([sys.executable, "-m", "edgeface.training.prepare", str(images_dir), str(shards[i]),
-                                 str(identities_csv) if identities_csv else "-", str(i), str(jobs)]) for i in todo]
+                                 str(identities_csv) if identities_csv else "-", str(i), str(jobs),
+                                 str(config.min_face_size)]) for i in todo]
     if any(worker.wait() for worker in workers):
         raise EdgefaceError("alignment failed in a worker (see its output above); re-run to resume")
     counts = merge_shards(shards, out_path)
@@ -113,11 +117,12 @@ def prepare_in_processes(images_dir: Path, out_path: Path, identities_csv: Path 
     return counts
 
 
-if __name__ == "__main__":  # python -m edgeface.training.prepare IMAGES OUT.npz [CSV] [SHARD NSHARDS]
+if __name__ == "__main__":  # python -m edgeface.training.prepare IMAGES OUT.npz [CSV] [SHARD NSHARDS] [MIN_FACE]
     import sys
 
     args = sys.argv[1:]
     csv_arg = Path(args[2]) if len(args) > 2 and args[2] != "-" else None
     shard_arg = (int(args[3]), int(args[4])) if len(args) > 4 else (0, 1)
-    print(prepare_set(Path(args[0]), Path(args[1]), csv_arg, shard_arg), flush=True)
+    config_arg = PrepareConfig(min_face_size=float(args[5])) if len(args) > 5 else PrepareConfig()
+    print(prepare_set(Path(args[0]), Path(args[1]), csv_arg, shard_arg, config_arg), flush=True)
     os._exit(0)
