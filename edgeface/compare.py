@@ -10,9 +10,16 @@ from edgeface.runtime.images import read_rgb
 from edgeface.runtime.pipeline import FacePipeline
 
 
-def compare_images(paths: list[Path], pipeline: FacePipeline, threshold: float | None, label: str) -> str:
+def read_images(paths: list[Path]) -> list[np.ndarray]:
+    """Every image read before any model is opened: a missing or unreadable file fails in a second, not after
+    the pipeline has loaded."""
+    return [read_rgb(path) for path in paths]
+
+
+def compare_images(paths: list[Path], pictures: list[np.ndarray], pipeline: FacePipeline, threshold: float | None,
+                   label: str) -> str:
     threshold = pipeline.threshold(threshold)
-    vectors = np.stack([pipeline.embed_one(read_rgb(path), str(path))[1] for path in paths])
+    vectors = np.stack([pipeline.embed_one(picture, str(path))[1] for path, picture in zip(paths, pictures)])
     distances = np.linalg.norm(vectors[:, None] - vectors[None], axis=2)
     lines = [f"{label}, threshold {threshold:.3f} (Euclidean)", "distance matrix:"]
     for i, row in enumerate(distances):

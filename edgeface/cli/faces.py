@@ -43,13 +43,14 @@ def compare(
     threshold: Optional[float] = typer.Option(None, help="Euclidean distance threshold (default: the model's LFW one)"),
 ) -> None:
     """Print the distance matrix of the faces in IMAGES and same/different at the threshold."""
-    from edgeface.compare import compare_images
+    from edgeface.compare import compare_images, read_images
 
     if len(images) < 2:
         fail("compare needs at least two images")
+    pictures = read_images(images)
     pipeline = open_for_command(models, variant, embedder)
     label = "embedder " + pipeline.description.get("embedder", f"nns2-{pipeline.description.get('variant')}")
-    typer.echo(compare_images(images, pipeline, threshold, label))
+    typer.echo(compare_images(images, pictures, pipeline, threshold, label))
 
 
 @commands.command()
