@@ -21,7 +21,7 @@ def train_prepare(
     identities: Optional[Path] = typer.Option(None, help="CSV file,identity (e.g. ../shared/data/train/*.csv)"),
     jobs: int = typer.Option(2, help="parallel processes"),
     min_face_size: float = typer.Option(20.0, min=12.0, help="smallest face searched, px (20: the runtime's; 40 "
-                                        "aligns large-face sets about twice as fast)"),
+                                        "aligns large-face sets in a little over half the time)"),
 ) -> None:
     """Align a face set with our MTCNN into a 112x112 crop cache (mirrored border for tight crops)."""
     from edgeface.training.prepare import PrepareConfig, prepare_in_processes

@@ -27,7 +27,7 @@ class PrepareConfig:
     border: float = 0.3  # mirrored border, as a fraction of the image side, added before detection
     template: int = ALIGN_SIZE
     # The runtime's 20 px by default. Face sets whose faces are all large (80+ px) can start the pyramid higher:
-    # 40 px aligns about twice as fast and shifts crops by sub-pixel landmark differences (docs/TRAINING.md).
+    # 40 px aligns in a little over half the time and shifts crops by sub-pixel landmark differences (docs/TRAINING.md).
     min_face_size: float = 20.0
 
 
