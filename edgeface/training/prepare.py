@@ -8,8 +8,9 @@ context around a face, and mirroring (unlike a black border) leaves no black cor
 from __future__ import annotations
 
 import csv
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import cv2
@@ -108,7 +109,7 @@ def prepare_in_processes(images_dir: Path, out_path: Path, identities_csv: Path 
     todo = [i for i, shard in enumerate(shards) if not shard.is_file()]
     workers = [subprocess.Popen([sys.executable, "-m", "edgeface.training.prepare", str(images_dir), str(shards[i]),
                                  str(identities_csv) if identities_csv else "-", str(i), str(jobs),
-                                 str(config.min_face_size)]) for i in todo]
+                                 json.dumps(asdict(config))]) for i in todo]
     if any(worker.wait() for worker in workers):
         raise EdgefaceError("alignment failed in a worker (see its output above); re-run to resume")
     counts = merge_shards(shards, out_path)
@@ -117,12 +118,12 @@ def prepare_in_processes(images_dir: Path, out_path: Path, identities_csv: Path 
     return counts
 
 
-if __name__ == "__main__":  # python -m edgeface.training.prepare IMAGES OUT.npz [CSV] [SHARD NSHARDS] [MIN_FACE]
+if __name__ == "__main__":  # python -m edgeface.training.prepare IMAGES OUT.npz [CSV] [SHARD NSHARDS] [CONFIG_JSON]
     import sys
 
     args = sys.argv[1:]
     csv_arg = Path(args[2]) if len(args) > 2 and args[2] != "-" else None
     shard_arg = (int(args[3]), int(args[4])) if len(args) > 4 else (0, 1)
-    config_arg = PrepareConfig(min_face_size=float(args[5])) if len(args) > 5 else PrepareConfig()
+    config_arg = PrepareConfig(**json.loads(args[5])) if len(args) > 5 else PrepareConfig()
     print(prepare_set(Path(args[0]), Path(args[1]), csv_arg, shard_arg, config_arg), flush=True)
     os._exit(0)
