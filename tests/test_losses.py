@@ -37,6 +37,18 @@ def test_cosine_softmax_by_hand():
     assert wrong == pytest.approx(30.0, abs=1e-4)
 
 
+def test_cosface_margin_by_hand():
+    e = unit([1, 0], [0, 1])
+    weights = np.array([[1.0, 0.0], [0.0, 1.0]], np.float32)
+    # sample 0, label 0, margin 0.35: logits (30 * (1 - 0.35), 0) → CE = log(1 + e^-19.5); sample 1 ignored
+    got = float(losses.cosine_softmax_loss(np.array([0, -1]), e, weights, scale=30.0, margin=0.35))
+    assert got == pytest.approx(np.log1p(np.exp(-19.5)), abs=1e-6)
+    # the margin only ever lowers the true class's logit, so the loss grows with it
+    at = [float(losses.cosine_softmax_loss(np.array([0, 1]), unit([1, 1], [1, 2]), weights, margin=m))
+          for m in (0.0, 0.2, 0.4)]
+    assert at[0] < at[1] < at[2]
+
+
 def test_distillation_losses():
     s = unit([1, 0], [0, 1])
     assert float(losses.embedding_distillation_loss(s, s)) == pytest.approx(0.0, abs=1e-6)

@@ -68,7 +68,9 @@ def train_run(
     weight_embedding: float = typer.Option(1.0, help="distillation: 1 - cos(projected student, teacher)"),
     weight_similarity: float = typer.Option(10.0, help="distillation: MSE of in-batch similarity matrices"),
     weight_triplet: float = typer.Option(0.0, help="FaceNet triplet loss, online semi-hard mining"),
-    weight_softmax: float = typer.Option(0.0, help="cosine softmax over training identities"),
+    weight_softmax: float = typer.Option(0.0, help="cosine softmax over training identities (its class weights start "
+                                                   "at each identity's mean embedding under the starting student)"),
+    softmax_margin: float = typer.Option(0.0, help="CosFace margin on that softmax's true-class cosine, e.g. 0.35"),
     bfloat16: Optional[bool] = typer.Option(None, "--bfloat16/--no-bfloat16",
                                             help="mixed bfloat16; default: on where the CPU has AVX512-BF16 or "
                                                  "AMX-BF16 (elsewhere it is emulated, about 4x slower)"),
@@ -103,7 +105,7 @@ def train_run(
     config = TrainConfig(sets=[str(s) for s in sets], out_dir=str(out), epochs=epochs, batch_size=batch_size,
                          learning_rate=learning_rate, weight_embedding=weight_embedding,
                          weight_similarity=weight_similarity, weight_triplet=weight_triplet,
-                         weight_softmax=weight_softmax, bfloat16=bfloat16, dev_every=dev_every, seed=seed,
+                         weight_softmax=weight_softmax, softmax_margin=softmax_margin, bfloat16=bfloat16, dev_every=dev_every, seed=seed,
                          lfw_root=str(lfw_root) if lfw_root else None, warmup_steps=warmup_steps,
                          init_weights=str(init_weights) if init_weights else None, jitter=jitter,
                          init_projection=str(init_projection) if init_projection else None,
