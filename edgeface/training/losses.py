@@ -58,9 +58,9 @@ def cosine_softmax_loss(labels: tf.Tensor, embeddings: tf.Tensor, class_weights:
     weights = tf.math.l2_normalize(tf.cast(class_weights, tf.float32), axis=0)
     cosines = tf.matmul(tf.math.l2_normalize(tf.cast(embeddings, tf.float32), axis=1), weights)
     known = labels >= 0
-    target = tf.one_hot(tf.where(known, labels, 0), tf.shape(weights)[1], dtype=tf.float32)
-    logits = scale * (cosines - margin * target * tf.cast(known, tf.float32)[:, None])
-    per_sample = tf.nn.sparse_softmax_cross_entropy_with_logits(tf.where(known, labels, 0), logits)
+    safe_labels = tf.where(known, labels, 0)  # an unknown sample's loss is computed on class 0, then dropped
+    logits = scale * (cosines - margin * tf.one_hot(safe_labels, tf.shape(weights)[1], dtype=tf.float32))
+    per_sample = tf.nn.sparse_softmax_cross_entropy_with_logits(safe_labels, logits)
     return tf.math.divide_no_nan(tf.reduce_sum(tf.where(known, per_sample, 0.0)),
                                  tf.reduce_sum(tf.cast(known, tf.float32)))
 

@@ -412,6 +412,10 @@ class Trainer:
         self._train_step = tf.function(self._step_fn)
         self._embed = tf.function(lambda x: tf.cast(self.student(x, training=False), tf.float32))
 
+    def embed(self, inputs: np.ndarray) -> np.ndarray:
+        """The student's embeddings (inference mode) of model inputs, as numpy."""
+        return self._embed(inputs).numpy()
+
     def _step_fn(self, images, teacher, labels):
         import tensorflow as tf
 
@@ -483,8 +487,7 @@ class Trainer:
         for start in tqdm(range(0, len(labelled), 512), desc="identity centres", disable=not progress,
                           mininterval=10):
             index = labelled[start : start + 512]
-            np.add.at(sums, self.data.classes[index], embed_crops(lambda x: self._embed(x).numpy(),
-                                                                  self.data.images[index]))
+            np.add.at(sums, self.data.classes[index], embed_crops(self.embed, self.data.images[index]))
         return (sums / np.linalg.norm(sums, axis=1, keepdims=True).clip(1e-12)).T.astype(np.float32)
 
     # --- checkpoints -------------------------------------------------------------------------------
@@ -565,12 +568,12 @@ class Trainer:
                           "lr": float(self.optimizer.learning_rate), **window.close()}
             if self.step % self.config.dev_every == 0 or self.step == self.total_steps:
                 record = record or {"step": self.step}
-                accuracy = dev_accuracies(lambda x: self._embed(x).numpy(), dev)
+                accuracy = dev_accuracies(self.embed, dev)
                 record["lfw_dev_accuracy"], record["lfw_dev_accuracy_no_flip"] = accuracy["flip"], accuracy["no_flip"]
                 best.offer("best", [record["lfw_dev_accuracy"]], self.export_weights)
                 best.offer("best_no_flip", [record["lfw_dev_accuracy_no_flip"]], self.export_weights)
                 if tail_set is not None:
-                    tail = tail_report(embed_crops(lambda x: self._embed(x).numpy(), tail_set["crops"]), tail_set)
+                    tail = tail_report(embed_crops(self.embed, tail_set["crops"]), tail_set)
                     record["dev_tail"] = {k: v for k, v in tail.items() if k.startswith("tar@")}
                     best.offer("best_tail", [tail["tar@0.0001"], tail["tar@1e-05"]], self.export_weights)
             if record:
