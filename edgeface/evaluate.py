@@ -186,7 +186,7 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
     `stages` runs some MTCNN stages in another variant (e.g. {"pnet": "fp32"}: the CPU runtime's detector, see
     runtime/stage_choice.py). That detector is then the deployed one, and the detector with VARIANT for every
     stage is measured beside it (agreement, and with the VARIANT embedder), so both graphs are on record."""
-    from edgeface.agreement import detection_agreement
+    from edgeface.agreement import detection_agreement, embedding_agreement
     from edgeface.detector import FloatDetector
     from edgeface.models.facenet import FloatFaceNet
     from edgeface.runtime.cascade import CascadeConfig, Detector
@@ -216,7 +216,7 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
     for label, detector in detectors.items():
         detections[label] = detect_all(root, names, detector, progress)
         timings[f"detect_{label}_ms_median"] = 1000 * float(np.median(detections[label].seconds))
-    curves, results = {}, {}
+    curves, results, vectors = {}, {}, {}
     for det_label, found in detections.items():
         for emb_label, embedder in embedders.items():
             if det_label == whole and emb_label == "float":
@@ -225,6 +225,7 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
                 continue
             embedded = embed_detected(root, names, found.picked, embedder, flip, progress=progress)
             key = f"detector {det_label} + embedder {emb_label}"
+            vectors[key] = embedded.vectors(flip)
             fusions = {key: flip}
             if flip and det_label == emb_label == "float":
                 fusions[f"{key}, no flip"] = False  # the float reference as `edgeface eval` reports it too
@@ -235,7 +236,8 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
 
     def drop(key: str) -> dict:
         return {"accuracy_points": 100 * (reference["accuracy_mean"] - results[key]["accuracy_mean"]),
-                "val_points": 100 * (reference["val"] - results[key]["val"])}
+                "val_points": 100 * (reference["val"] - results[key]["val"]),
+                "embedding_vs_float": embedding_agreement(vectors["detector float + embedder float"], vectors[key])}
 
     def agreement(label: str) -> dict:
         return detection_agreement(detections["float"].all_faces, detections[label].all_faces,

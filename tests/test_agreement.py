@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgeface.agreement import (InputsRounded, detection_agreement, jpeg_reencoded, shift_faces_back,
-                                shifted_one_pixel)
+from edgeface.agreement import (InputsRounded, detection_agreement, embedding_agreement, jpeg_reencoded,
+                                shift_faces_back, shifted_one_pixel)
 from edgeface.runtime.cascade import Face
 
 
@@ -79,3 +79,14 @@ def test_inputs_rounded_hands_each_net_the_int8_input_grid():
         out = stage(x)
         np.testing.assert_allclose(out * 128, np.round(out * 128), atol=1e-4)
         assert np.max(np.abs(out - x)) <= 0.5 / 128 + 1e-6 and np.any(out != x)
+
+
+def test_embedding_agreement_pairs_rows_and_leaves_out_faceless_images():
+    reference = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 0.0], [np.nan, np.nan]])
+    candidate = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 3.0], [1.0, 0.0]])
+    result = embedding_agreement(reference, candidate)
+    assert result["faces"] == 3
+    assert result["mean_cosine"] == np.float64((1.0 + 0.8 + 0.0) / 3)
+    assert result["min_cosine"] == 0.0
+    assert result["faces_below_0_9"] == 2
+    assert result["percentile_1_cosine"] < 0.1
