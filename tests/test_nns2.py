@@ -60,12 +60,27 @@ def test_deployed_int8_loses_little_on_all_6000_pairs(compared):
     re-encoding every image as JPEG moves float by. The CPU pipeline's closer boxes and landmarks do not show in
     it (2 images embed another face, one of them Jerry_Rice_0001, which int8 R-Net loses; README, "int8
     accuracy").
+
+    The 6,000-pair drops are noise-limited guards against gross breakage, not gates: the accuracy count moves by
+    20-30 pairs where the ROC does not (README, "int8 accuracy"). Three int8 exports of the same v6 run 6 weights
+    on one machine gave every-stage accuracy drops of 0.33 (this fixture), 0.00 and 0.03 points (200 calibration
+    images, the default) and CPU-pipeline VAL drops of 0.57 and 2.20 points, so each earlier guard (0.2 and 2.0,
+    set on run 5's exports) failed on one export of weights whose all-LFW int8 loss (float - int8 TAR: 0.13 / 0.26
+    points at FAR 1e-4 / 1e-5 on 242,257 genuine pairs) is lower than run 5's (0.2 / 0.6). Both graphs are now
+    held at 30 pairs and 3 VAL points, and the sharp regression guard is the int8 pipeline's embedding of each of
+    the 7,701 images against float's (mirror-fused): on the default export of run 6 the CPU pipeline's mean cosine
+    is 0.9949 (1st percentile 0.967; 8 images under 0.9, most of them another face picked) and every stage's
+    0.9914 (0.942; 23). The guards fail where the quantization error (1 - cosine) doubles.
     """
     report = compared
     print(json.dumps(report["deployed_drop"]), json.dumps(report["mtcnn_agreement"]), json.dumps(report["every_stage"]))
     assert report["stages"] == {"pnet": "fp32", "rnet": "int8", "onet": "int8"}
     assert report["deployed_drop"]["accuracy_points"] <= 0.5  # gate 0.15, see above
-    assert report["deployed_drop"]["val_points"] <= 2.0
+    assert report["deployed_drop"]["val_points"] <= 3.0
+    embedding = report["deployed_drop"]["embedding_vs_float"]
+    assert embedding["faces"] >= 7699
+    assert embedding["mean_cosine"] >= 0.99
+    assert embedding["percentile_1_cosine"] >= 0.93
     agreement = report["mtcnn_agreement"]
     assert agreement["images"] == 7701
     assert agreement["same_face_used_rate"] >= 0.999
@@ -73,8 +88,13 @@ def test_deployed_int8_loses_little_on_all_6000_pairs(compared):
     assert agreement["recall"] >= 0.984
     assert agreement["mean_landmark_error_px"] <= 1.0
     assert agreement["faces_added"] <= 0.02 * agreement["reference_faces"]
-    every_stage = report["every_stage"]  # the Edge TPU's graph: guards at the measured level
-    assert every_stage["deployed_drop"]["accuracy_points"] <= 0.2
+    every_stage = report["every_stage"]  # the Edge TPU's graph
+    assert every_stage["deployed_drop"]["accuracy_points"] <= 0.5
+    assert every_stage["deployed_drop"]["val_points"] <= 3.0
+    embedding = every_stage["deployed_drop"]["embedding_vs_float"]
+    assert embedding["faces"] >= 7699
+    assert embedding["mean_cosine"] >= 0.983
+    assert embedding["percentile_1_cosine"] >= 0.885
     assert every_stage["mtcnn_agreement"]["same_face_used_rate"] >= 0.999
     assert every_stage["mtcnn_agreement"]["clear_face_recall"] >= 0.997
     assert every_stage["mtcnn_agreement"]["recall"] >= 0.984
