@@ -232,12 +232,13 @@ def run_compare(root: Path, models_dir: Path, variant: str = "int8", flip: bool 
             for label, fused in fusions.items():
                 curves[label] = verify(pairs, embedded, fused)
                 results[label] = {**curves[label].summary(), "images_without_face": len(embedded.missing)}
-    reference = results["detector float + embedder float"]
+    reference_key = "detector float + embedder float"
+    reference = results[reference_key]
 
     def drop(key: str) -> dict:
         return {"accuracy_points": 100 * (reference["accuracy_mean"] - results[key]["accuracy_mean"]),
                 "val_points": 100 * (reference["val"] - results[key]["val"]),
-                "embedding_vs_float": embedding_agreement(vectors["detector float + embedder float"], vectors[key])}
+                "embedding_vs_float": embedding_agreement(vectors[reference_key], vectors[key])}
 
     def agreement(label: str) -> dict:
         return detection_agreement(detections["float"].all_faces, detections[label].all_faces,

@@ -18,22 +18,12 @@ import json
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-SIZE = 112
 EXTRA_VIEWS = {"zoom in 6%": (1.06, 0, 0), "zoom out 6%": (0.94, 0, 0), "right 2 px": (1.0, 2, 0),
                "left 2 px": (1.0, -2, 0), "down 2 px": (1.0, 0, 2), "up 2 px": (1.0, 0, -2)}
 GROUPS = {"both zooms": ("zoom in 6%", "zoom out 6%"), "both sideways shifts": ("right 2 px", "left 2 px"),
           "both vertical shifts": ("down 2 px", "up 2 px")}
-
-
-def moved(crops: np.ndarray, scale: float, dx: float, dy: float) -> np.ndarray:
-    """`crops` zoomed by `scale` about their centre and shifted by (dx, dy) pixels, edges replicated."""
-    centre = (SIZE - 1) / 2
-    matrix = np.float32([[scale, 0, (1 - scale) * centre + dx], [0, scale, (1 - scale) * centre + dy]])
-    return np.stack([cv2.warpAffine(crop, matrix, (SIZE, SIZE), flags=cv2.INTER_LINEAR,
-                                    borderMode=cv2.BORDER_REPLICATE) for crop in crops])
 
 
 def main(cache: str, weights: str) -> None:
@@ -41,6 +31,7 @@ def main(cache: str, weights: str) -> None:
     from edgeface.models.facenet import FloatFaceNet
     from edgeface.runtime.embedder import fuse_mirror, l2_normalize, mirror_images
     from edgeface.training.dev_tail import dev_tail_set, tail_report
+    from edgeface.training.train import warp_about_centre
 
     data = dev_tail_set(locate_lfw(), Path(cache))
     net = FloatFaceNet(weights=Path(weights))
@@ -51,9 +42,12 @@ def main(cache: str, weights: str) -> None:
     def show(label: str, vectors: np.ndarray) -> None:
         print(json.dumps({"views": label, **tail_report(vectors, data)}), flush=True)
 
+    def moved(scale: float, dx: float, dy: float) -> np.ndarray:
+        return np.stack([warp_about_centre(crop, scale, dx, dy) for crop in data["crops"]])
+
     mirror_pair = mirror_fused(data["crops"])
     show("plain + mirror (the lock's)", mirror_pair)
-    extras = {name: mirror_fused(moved(data["crops"], *move)) for name, move in EXTRA_VIEWS.items()}
+    extras = {name: mirror_fused(moved(*move)) for name, move in EXTRA_VIEWS.items()}
     for name, vectors in extras.items():
         show(f"{name} + its mirror", vectors)
     for group, names in GROUPS.items():

@@ -201,18 +201,23 @@ def jitter_faces(crops: np.ndarray, amount: float, rng: np.random.Generator) -> 
     The teacher target stays the one of the unjittered crop: the student learns to be steady under the
     landmark noise that MTCNN's five points have on real frames.
     """
-    import cv2
-
     out = np.empty_like(crops)
     size = crops.shape[1]
-    centre = (size - 1) / 2.0
     for k, crop in enumerate(crops):
         scale = 1.0 + rng.uniform(-amount, amount)
         shift = rng.uniform(-amount, amount, 2) * size
-        matrix = np.array([[scale, 0.0, centre * (1 - scale) + shift[0]],
-                           [0.0, scale, centre * (1 - scale) + shift[1]]])
-        out[k] = cv2.warpAffine(crop, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        out[k] = warp_about_centre(crop, scale, shift[0], shift[1])
     return out
+
+
+def warp_about_centre(crop: np.ndarray, scale: float, dx: float, dy: float) -> np.ndarray:
+    """A square crop zoomed by `scale` about its centre and shifted by (dx, dy) pixels, edges replicated."""
+    import cv2
+
+    size = crop.shape[0]
+    centre = (size - 1) / 2.0
+    matrix = np.array([[scale, 0.0, centre * (1 - scale) + dx], [0.0, scale, centre * (1 - scale) + dy]])
+    return cv2.warpAffine(crop, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def photometric(faces: np.ndarray, rng: np.random.Generator) -> np.ndarray:
