@@ -58,6 +58,17 @@ def test_distillation_losses():
     assert float(losses.similarity_distillation_loss(s, t)) == pytest.approx(0.5)
 
 
+def test_mirror_fused_adds_each_view_to_its_mirror_as_the_lock_does():
+    from edgeface.runtime.embedder import fuse_mirror
+
+    views = np.array([[3.0, 0.0], [0.0, 2.0], [1.0, 1.0], [0.0, -5.0]], np.float32)  # 2 views, then their mirrors
+    fused = losses.mirror_fused(views).numpy()
+    unit_rows = views / np.linalg.norm(views, axis=1, keepdims=True)
+    np.testing.assert_allclose(fused, fuse_mirror(unit_rows[:2], unit_rows[2:]), atol=1e-6)
+    np.testing.assert_allclose(fused[0], [np.cos(np.pi / 8), np.sin(np.pi / 8)], atol=1e-6)  # 0 and 45 degrees
+    assert np.isnan(fused[1]).sum() == 0 and np.allclose(fused[1], 0)  # opposite halves cancel, no NaN
+
+
 def test_teacher_targets_follow_the_mirror_or_share_the_fused_one():
     from types import SimpleNamespace
 

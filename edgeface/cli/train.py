@@ -97,6 +97,9 @@ def train_run(
     continue_schedule: bool = typer.Option(False, help="with --init-weights/--init-projection from a run kept mid-way: "
                                                        "go on with its schedule from the step its checkpoint "
                                                        "records (same schedule flags), not a fresh one"),
+    fused_student: bool = typer.Option(False, help="with --mirror-fused-targets: each crop and its mirror pass the "
+                                                   "student and their fused embedding (what a mirror-fusing lock "
+                                                   "compares) is distilled; a step holds batch-size/2 crops"),
     lfw_root: Optional[Path] = LfwOption,
 ) -> None:
     """Train the NNS2 FaceNet (distillation by default; triplet/softmax selectable)."""
@@ -114,7 +117,7 @@ def train_run(
                          weight_hard_pairs=weight_hard_pairs, hard_pair_fraction=hard_pair_fraction,
                          weight_genuine_pairs=weight_genuine_pairs, weight_neighbours=weight_neighbours,
                          neighbour_temperature=neighbour_temperature,
-                         dev_tail=dev_tail, continue_schedule=continue_schedule)
+                         dev_tail=dev_tail, continue_schedule=continue_schedule, fused_student=fused_student)
     with quiet_terminal(out / "train.log"):
         trainer = Trainer(config)
         typer.echo(f"{len(trainer.data)} crops ({trainer.data.removed_duplicates} LFW near-duplicates removed), "

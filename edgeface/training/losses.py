@@ -80,6 +80,14 @@ def pair_masks(labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     return upper, tf.equal(labels[:, None], labels[None, :]) & known[:, None] & known[None, :]
 
 
+def mirror_fused(embeddings: tf.Tensor) -> tf.Tensor:
+    """The unit sum of each view's and its mirror's unit embeddings: a batch of N views followed by their N mirror
+    images gives N rows, the embedding that a mirror-fusing lock compares (`runtime.embedder.fuse_mirror`)."""
+    unit = tf.math.l2_normalize(tf.cast(embeddings, tf.float32), axis=1)
+    half = tf.shape(unit)[0] // 2
+    return tf.math.l2_normalize(unit[:half] + unit[half:], axis=1)
+
+
 def embedding_distillation_loss(projected: tf.Tensor, teacher: tf.Tensor) -> tf.Tensor:
     """1 - cosine between the student's (projected) embedding and the teacher's, averaged over the batch."""
     student = tf.math.l2_normalize(tf.cast(projected, tf.float32), axis=1)

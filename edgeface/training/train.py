@@ -57,6 +57,7 @@ class TrainConfig:
     neighbour_temperature: float = 0.05
     dev_tail: bool = False  # also log all-vs-all TAR at FAR 1e-3..1e-5 on LFW View-1 images; keep the best by it
     continue_schedule: bool = False  # with --init-projection: go on with that run's schedule (see `continued_step`)
+    fused_student: bool = False  # distil the student's mirror-fused embedding, as the lock computes it (see `batch`)
 
     def __post_init__(self) -> None:
         if self.bfloat16 is None:
@@ -67,9 +68,16 @@ class TrainConfig:
             raise UsageError("--mixup and the hard-pair fraction are fractions of the batch (0..1)")
         if self.continue_schedule and not (self.init_weights and self.init_projection):
             raise UsageError("--continue-schedule needs --init-weights and --init-projection from the run it continues")
+        if self.fused_student and (self.online_teacher or not self.mirror_fused_targets or self.batch_size % 2):
+            raise UsageError("--fused-student needs --mirror-fused-targets, cached targets and an even batch size")
+
+    @property
+    def crops_per_step(self) -> int:
+        """Crops in a step's batch: with `fused_student` each crop takes two of the batch's student passes."""
+        return self.batch_size // 2 if self.fused_student else self.batch_size
 
 
-SCHEDULE_FIELDS = ("epochs", "batch_size", "learning_rate", "warmup_steps")
+SCHEDULE_FIELDS = ("epochs", "batch_size", "learning_rate", "warmup_steps", "fused_student")
 
 
 def continued_step(config: TrainConfig) -> int:
@@ -185,13 +193,13 @@ def batch_indices(data: TrainingData, config: TrainConfig, rng: np.random.Genera
     grouped_batches = config.weight_triplet > 0 or config.weight_genuine_pairs > 0 or config.weight_neighbours > 0
     while True:
         order = rng.permutation(len(data))
-        for start in range(0, len(order) - config.batch_size + 1, config.batch_size):
-            batch = order[start : start + config.batch_size]
+        for start in range(0, len(order) - config.crops_per_step + 1, config.crops_per_step):
+            batch = order[start : start + config.crops_per_step]
             if grouped_batches and len(data.multi_image_classes):
                 chosen = rng.choice(data.multi_image_classes, config.identities_per_batch, replace=False)
                 grouped = np.concatenate([rng.choice(data.members[c], min(4, len(data.members[c])), replace=False)
                                           for c in chosen])
-                batch = np.concatenate([grouped, batch[: config.batch_size - len(grouped)]])
+                batch = np.concatenate([grouped, batch[: config.crops_per_step - len(grouped)]])
             yield batch
 
 
@@ -396,7 +404,7 @@ class Trainer:
             self.projection.kernel.assign(self.checkpoint_projection(Path(config.init_projection)))
         self.class_weights = tf.Variable(tf.random.normal((128, max(1, self.data.num_classes)), stddev=0.01),
                                          name="class_weights")
-        self.steps_per_epoch = len(self.data) // config.batch_size
+        self.steps_per_epoch = len(self.data) // config.crops_per_step
         self.total_steps = int(config.epochs * self.steps_per_epoch)
         self.start_step = continued_step(config) if config.continue_schedule else 0
         if self.start_step >= self.total_steps:
@@ -429,6 +437,8 @@ class Trainer:
         c = self.config
         with tf.GradientTape() as tape:
             embeddings = tf.cast(self.student(images, training=True), tf.float32)
+            if c.fused_student:
+                embeddings = losses.mirror_fused(embeddings)
             parts = {
                 "embedding": losses.embedding_distillation_loss(self.projection(embeddings), teacher),
                 "similarity": losses.similarity_distillation_loss(embeddings, teacher),
@@ -459,6 +469,12 @@ class Trainer:
     def batch(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Student inputs, teacher targets and labels for one batch of crop indices."""
         c = self.config
+        if c.fused_student:
+            # each augmented view, then its mirror image: the two halves that `losses.mirror_fused` adds up,
+            # toward the one fused target; the student learns the embedding the lock compares, not each half
+            images, flipped = augment(self.data.images[index], self.rng, c.jitter)
+            images = np.concatenate([images, images[:, :, ::-1]])
+            return images, teacher_targets(self.data, index, flipped, True), self.data.classes[index]
         if self.teacher is None:
             images, flipped = augment(self.data.images[index], self.rng, c.jitter)
             return images, teacher_targets(self.data, index, flipped, c.mirror_fused_targets), self.data.classes[index]
