@@ -19,17 +19,17 @@ from pathlib import Path
 def main(cache: str, *weights: str, mirror_fusion: bool = False) -> None:
     from edgeface.lfw import locate_lfw
     from edgeface.models.facenet import FloatFaceNet
-    from edgeface.runtime.embedder import fuse_mirror, mirror_images
-    from edgeface.training.dev_tail import dev_tail_set, tail_report
+    from edgeface.training.dev_tail import dev_tail_set, single_and_mirror_fused, tail_report
 
     data = dev_tail_set(locate_lfw(), Path(cache))
     for path in weights:
         net = FloatFaceNet(weights=Path(path))
-        single = net.embed(data["crops"])
+        if not mirror_fusion:
+            print(json.dumps({"weights": path, **tail_report(net.embed(data["crops"]), data)}), flush=True)
+            continue
+        single, fused = single_and_mirror_fused(net.embed, data["crops"])
         print(json.dumps({"weights": path, **tail_report(single, data)}), flush=True)
-        if mirror_fusion:
-            fused = fuse_mirror(single, net.embed(mirror_images(data["crops"])))
-            print(json.dumps({"weights": path, "mirror_fusion": True, **tail_report(fused, data)}), flush=True)
+        print(json.dumps({"weights": path, "mirror_fusion": True, **tail_report(fused, data)}), flush=True)
 
 
 if __name__ == "__main__":

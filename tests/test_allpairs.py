@@ -50,3 +50,17 @@ def test_the_dev_tail_report_counts_every_pair_of_the_view1_images():
     report = tail_report(vectors, data)
     assert report["images"] == 121 and report["genuine_pairs"] == 40 * 3 + 3  # p0 has 4 images, one faceless
     assert report["tar@0.001"] == round(120 / 123, 4)  # the faceless image's 3 pairs are refused
+
+
+def test_the_dev_tail_fuses_each_crop_with_its_mirror_image():
+    from edgeface.runtime.embedder import fuse_mirror
+    from edgeface.training.dev_tail import single_and_mirror_fused
+
+    def left_right_mean(crops):  # an "embedder" that tells a face from its mirror image
+        half = crops.shape[2] // 2
+        return np.stack([crops[:, :, :half].mean(axis=(1, 2, 3)), crops[:, :, half:].mean(axis=(1, 2, 3))], 1)
+
+    crops = np.random.default_rng(5).integers(0, 256, (6, 8, 8, 3), dtype=np.uint8)
+    single, fused = single_and_mirror_fused(left_right_mean, crops)
+    np.testing.assert_array_equal(single, left_right_mean(crops))
+    np.testing.assert_allclose(fused, fuse_mirror(single, single[:, ::-1]), atol=1e-6)  # the mirror swaps halves

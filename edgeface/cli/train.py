@@ -93,7 +93,8 @@ def train_run(
                                                       "neighbours (batches then group 16 identities x 4 faces)"),
     neighbour_temperature: float = typer.Option(0.05, help="temperature of that softmax"),
     dev_tail: bool = typer.Option(False, help="at each dev check also log TAR at FAR 1e-3..1e-5 over every pair of "
-                                              "LFW's View-1 images, and keep best_tail.weights.h5 by it"),
+                                              "LFW's View-1 images, alone and mirror-fused, and keep "
+                                              "best_tail.weights.h5 by the mirror-fused TAR (the lock's mode)"),
     continue_schedule: bool = typer.Option(False, help="with --init-weights/--init-projection from a run kept mid-way: "
                                                        "go on with its schedule from the step its checkpoint "
                                                        "records (same schedule flags), not a fresh one"),

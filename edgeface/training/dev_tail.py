@@ -1,5 +1,6 @@
 """The tail on development data, for choosing NNS2 weights: all-vs-all TAR at FAR 1e-3 / 1e-4 / 1e-5 among the
-images of LFW's View-1 pair files (pairsDevTrain.txt + pairsDevTest.txt), float student, no flip.
+images of LFW's View-1 pair files (pairsDevTrain.txt + pairsDevTest.txt), float student, each face alone and
+mirror-fused (what the lock compares).
 
 View 1 is LFW's development view; the 6,000 View-2 pairs and the all-vs-all over every image are reported,
 never used to choose. The 1,000 dev pairs' accuracy cannot see a door's false-accept rates: these ~5,000
@@ -53,3 +54,11 @@ def tail_report(vectors: np.ndarray, data: dict[str, np.ndarray]) -> dict:
     return {"images": report["images"], "genuine_pairs": report["genuine_pairs"],
             "impostor_pairs": report["impostor_pairs"],
             **{f"tar@{far}": round(row["tar"], 4) for far, row in report["at_far"].items()}}
+
+
+def single_and_mirror_fused(embed, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`embed`'s vectors of aligned crops, alone and mirror-fused: a mirror-fusing lock compares the second."""
+    from edgeface.runtime.embedder import fuse_mirror, mirror_images
+
+    single = embed(crops)
+    return single, fuse_mirror(single, embed(mirror_images(crops)))
