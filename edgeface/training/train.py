@@ -469,14 +469,13 @@ class Trainer:
     def batch(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Student inputs, teacher targets and labels for one batch of crop indices."""
         c = self.config
-        if c.fused_student:
-            # each augmented view, then its mirror image: the two halves that `losses.mirror_fused` adds up,
-            # toward the one fused target; the student learns the embedding the lock compares, not each half
-            images, flipped = augment(self.data.images[index], self.rng, c.jitter)
-            images = np.concatenate([images, images[:, :, ::-1]])
-            return images, teacher_targets(self.data, index, flipped, True), self.data.classes[index]
         if self.teacher is None:
             images, flipped = augment(self.data.images[index], self.rng, c.jitter)
+            if c.fused_student:
+                # each augmented view, then its mirror image: the two halves that `losses.mirror_fused` adds up,
+                # toward the one fused target (`--fused-student` needs it); the student learns the embedding the
+                # lock compares, not each half
+                images = np.concatenate([images, images[:, :, ::-1]])
             return images, teacher_targets(self.data, index, flipped, c.mirror_fused_targets), self.data.classes[index]
         from edgeface.models.facenet import model_input
 
